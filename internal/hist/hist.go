@@ -1,0 +1,211 @@
+// Package hist is loadgen's latency recorder: a pair of HDR histograms
+// (corrected and uncorrected for coordinated omission) fed once per completed
+// operation from the goroutine that observes the completion, plus the
+// monotonic clock the samples are taken with.
+//
+// Invariants:
+//   - A Recorder belongs to ONE recording goroutine (the loop goroutine that
+//     runs the completion callbacks). Record is not safe for concurrent use;
+//     one Recorder per recording goroutine, merged afterwards (Merge).
+//   - Record never allocates and takes no lock; its cost budget is < 50 ns per
+//     sample including the clock read (BenchmarkRecord).
+//   - Histograms cover 1 ns .. 60 s with 3 significant digits. A value above
+//     60 s is recorded as 60 s and counted in Clamped, never dropped.
+//   - Samples whose intended start is before the measurement window (From) are
+//     warm-up: counted in Warm, not recorded.
+//   - hdrhistogram-go's ValueAtQuantile takes a percentage (0-100); this
+//     package's API takes fractions (0-1) and converts at the call.
+package hist
+
+import (
+	"math"
+	"time"
+	_ "unsafe" // go:linkname
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/ringloop/ringloop/results"
+)
+
+// The histogram range: 1 ns .. 60 s, 3 significant digits.
+const (
+	Lowest  = 1
+	Highest = int64(60 * time.Second)
+	Digits  = 3
+)
+
+//go:linkname nanotime runtime.nanotime
+func nanotime() int64
+
+// Now returns the monotonic clock in nanoseconds (runtime.nanotime: one
+// vDSO clock_gettime, no wall-clock read). Every intended, start and end time
+// passed to Record comes from Now.
+func Now() int64 { return nanotime() }
+
+// NewHistogram returns an empty histogram with the package's range.
+func NewHistogram() *hdr.Histogram { return hdr.New(Lowest, Highest, Digits) }
+
+// IntervalStat is one -interval window, reported from the recording goroutine.
+type IntervalStat struct {
+	EndNs int64 // Now() at the window's end
+	Ops   int64 // samples in the window
+	P99Ns int64 // corrected p99 of the window
+	MaxNs int64 // corrected max of the window
+}
+
+// Recorder collects the latency samples of one recording goroutine.
+type Recorder struct {
+	// Corrected holds end-intended, Uncorrected end-start. Written only by
+	// the recording goroutine; read after it has stopped.
+	Corrected   *hdr.Histogram
+	Uncorrected *hdr.Histogram
+
+	from int64 // samples with intended < from are warm-up; set before use
+
+	Warm    int64 // warm-up samples seen and not recorded
+	Clamped int64 // samples above Highest, recorded as Highest
+
+	// observe, when non-nil, is called with each recorded corrected latency
+	// (outlier tracing). It must not allocate.
+	observe func(time.Duration)
+
+	// Per-interval window (off when every == 0).
+	win      *hdr.Histogram
+	every    int64
+	next     int64
+	onWindow func(IntervalStat)
+}
+
+// NewRecorder returns a Recorder that records samples intended at or after
+// from (a Now() value).
+func NewRecorder(from int64) *Recorder {
+	return &Recorder{Corrected: NewHistogram(), Uncorrected: NewHistogram(), from: from}
+}
+
+// SetObserver makes Record call fn with every recorded corrected latency.
+// Call before recording starts.
+func (r *Recorder) SetObserver(fn func(time.Duration)) { r.observe = fn }
+
+// SetInterval makes Record call fn, from the recording goroutine, once per
+// elapsed window of length every (the first ending at from+every) that saw at
+// least one sample. fn must be cheap (hand the stat off, do not print).
+// Call before recording starts.
+func (r *Recorder) SetInterval(every time.Duration, fn func(IntervalStat)) {
+	if every <= 0 || fn == nil {
+		return
+	}
+	r.win = NewHistogram()
+	r.every = int64(every)
+	r.next = r.from + r.every
+	r.onWindow = fn
+}
+
+// Record adds one completed operation: intended is when the operation was
+// due (the pacer's schedule; equal to start in closed loop), start when it
+// was actually submitted, end when it completed. Only the recording
+// goroutine calls Record.
+func (r *Recorder) Record(intended, start, end int64) {
+	if intended < r.from {
+		r.Warm++
+		return
+	}
+	c, u := end-intended, end-start
+	if c > Highest || u > Highest || c < Lowest || u < Lowest {
+		c, u = r.clampSlow(c, u)
+	}
+	_ = r.Corrected.RecordValue(c)   // in range by clamp: cannot fail
+	_ = r.Uncorrected.RecordValue(u) // in range by clamp: cannot fail
+	if r.observe != nil {
+		r.observe(time.Duration(c))
+	}
+	if r.win != nil {
+		r.window(end, c)
+	}
+}
+
+// RecordNow is Record with end = Now().
+func (r *Recorder) RecordNow(intended, start int64) { r.Record(intended, start, nanotime()) }
+
+// clampSlow brings both values into the histograms' range, counting the
+// sample once in Clamped if either was above it.
+func (r *Recorder) clampSlow(c, u int64) (int64, int64) {
+	if c > Highest || u > Highest {
+		r.Clamped++
+	}
+	return min(max(c, Lowest), Highest), min(max(u, Lowest), Highest)
+}
+
+// window is Record's per-interval part, out of line to keep Record small.
+func (r *Recorder) window(end, c int64) {
+	for end >= r.next {
+		if n := r.win.TotalCount(); n > 0 {
+			r.onWindow(IntervalStat{EndNs: r.next, Ops: n, P99Ns: r.win.ValueAtQuantile(99), MaxNs: r.win.Max()})
+			r.win.Reset()
+		}
+		r.next += r.every
+	}
+	_ = r.win.RecordValue(c)
+}
+
+// Count is the number of recorded (non-warm-up) samples.
+func (r *Recorder) Count() int64 { return r.Corrected.TotalCount() }
+
+// Merge adds o's samples into r. Both recording goroutines must have stopped.
+func (r *Recorder) Merge(o *Recorder) {
+	r.Corrected.Merge(o.Corrected)
+	r.Uncorrected.Merge(o.Uncorrected)
+	r.Warm += o.Warm
+	r.Clamped += o.Clamped
+}
+
+// Quantile returns h's value at quantile q in [0, 1] (0.99 = p99).
+func Quantile(h *hdr.Histogram, q float64) int64 { return h.ValueAtQuantile(q * 100) }
+
+// Summarize reduces h to a results.Latency with its full percentile curve
+// (HdrHistogram's percentile iteration, 5 ticks per half-distance).
+func Summarize(h *hdr.Histogram) results.Latency {
+	l := results.Latency{Count: h.TotalCount()}
+	if l.Count == 0 {
+		return l
+	}
+	l.MeanNs = h.Mean()
+	l.StdDevNs = h.StdDev()
+	if math.IsNaN(l.StdDevNs) {
+		l.StdDevNs = 0
+	}
+	l.MinNs = h.Min()
+	l.P50Ns = Quantile(h, 0.50)
+	l.P90Ns = Quantile(h, 0.90)
+	l.P99Ns = Quantile(h, 0.99)
+	l.P999Ns = Quantile(h, 0.999)
+	l.P9999Ns = Quantile(h, 0.9999)
+	l.MaxNs = h.Max()
+	for _, b := range h.CumulativeDistributionWithTicks(5) {
+		q := b.Quantile / 100 // hdrhistogram-go brackets are percentages
+		if q > 1 {
+			q = 1
+		}
+		l.Curve = append(l.Curve, results.Point{Quantile: q, ValueNs: b.ValueAt})
+	}
+	return l
+}
+
+// MeasureCost times n calls of RecordNow on a scratch Recorder (with the
+// observer and interval hooks off, as most runs are) and returns the cost per
+// sample in ns: what the tool adds to every latency it reports. A few ms for
+// n = 100_000.
+func MeasureCost(n int) float64 {
+	if n <= 0 {
+		n = 100_000
+	}
+	r := NewRecorder(0)
+	start := Now()
+	for range 1000 { // warm the histograms' counts arrays
+		r.RecordNow(start, start)
+	}
+	t0 := Now()
+	for range n {
+		r.RecordNow(start, start)
+	}
+	return float64(Now()-t0) / float64(n)
+}
