@@ -72,6 +72,18 @@ func (p *Pacer) Next(deadline int64) (intended, now int64, ok bool) {
 	return intended, now, true
 }
 
+// Take consumes the next op without waiting and returns its intended time;
+// for callers that submit everything due by now in one batch. It counts the
+// op in Behind when now is more than one period past it.
+func (p *Pacer) Take(now int64) int64 {
+	intended := p.Peek()
+	if now-intended > int64(p.period) {
+		p.Behind++
+	}
+	p.i++
+	return intended
+}
+
 // Until waits until hist.Now() >= t and returns the time it saw.
 func Until(t int64) int64 {
 	now := hist.Now()

@@ -25,6 +25,9 @@ func TestSchedule(t *testing.T) {
 	if p.Behind != 5 {
 		t.Fatalf("Behind = %d, want 5", p.Behind)
 	}
+	if got := p.Take(p.Peek()); got != 22000 || p.Behind != 5 {
+		t.Fatalf("Take = %d (Behind %d), want 22000 and not late", got, p.Behind)
+	}
 	if _, _, ok := p.Next(p.Peek()); ok {
 		t.Fatal("Next past the deadline returned ok")
 	}
