@@ -1,0 +1,58 @@
+// fifo: the loop's ready queue, a growable ring of items touched only by the loop
+// goroutine (or by the loop's owner before Run). No atomics: CallSoon's whole cost
+// is a bounds-checked store and an increment.
+//
+// Invariants:
+//   - len(buf) is zero or a power of two; head <= tail; tail-head <= len(buf).
+//   - slots outside [head, tail) hold the zero item, so the GC can free finished
+//     callbacks (pop clears the slot it reads).
+package sched
+
+// item is one scheduled callback: a bare func (Post forms, zero alloc) or a
+// Handle (cancellable forms), never both.
+type item struct {
+	fn func()
+	h  *Handle
+}
+
+type fifo struct {
+	buf  []item
+	head uint
+	tail uint
+}
+
+func (q *fifo) len() int { return int(q.tail - q.head) }
+
+// push appends it. Fast path: one store; growth is in grow.
+func (q *fifo) push(it item) {
+	if q.tail-q.head == uint(len(q.buf)) {
+		q.grow()
+	}
+	q.buf[q.tail&uint(len(q.buf)-1)] = it
+	q.tail++
+}
+
+// pop removes the oldest item; the caller checks len first.
+func (q *fifo) pop() item {
+	i := q.head & uint(len(q.buf)-1)
+	it := q.buf[i]
+	q.buf[i] = item{}
+	q.head++
+	return it
+}
+
+func (q *fifo) grow() {
+	n := len(q.buf) * 2
+	if n == 0 {
+		n = 64
+	}
+	nb := make([]item, n)
+	m := q.len()
+	for i := 0; i < m; i++ {
+		nb[i] = q.buf[(q.head+uint(i))&uint(len(q.buf)-1)]
+	}
+	q.buf, q.head, q.tail = nb, 0, uint(m)
+}
+
+// clear drops every item (Close).
+func (q *fifo) clear() { *q = fifo{} }

@@ -1,0 +1,75 @@
+// Handles: what CallSoon, CallSoonThreadsafe, CallLater and CallAt return, so a
+// scheduled callback can be cancelled before it runs.
+//
+// Invariants:
+//   - state moves pending -> cancelled (Cancel, any goroutine) or pending -> ran
+//     (the loop, just before calling fn), each by one CAS, never back. Whichever CAS
+//     wins decides: a handle whose Cancel returned with state == cancelled never
+//     runs, and a handle that started running is not "cancelled".
+//   - fn is written once before the handle is published (to ready, the inbox or the
+//     timer heap) and is read only by the loop; Cancel never writes it.
+//   - timer is non-nil exactly for the Handle embedded in a TimerHandle; it points
+//     back to it so Cancel can tell the loop that a heap entry became garbage.
+package sched
+
+import (
+	"fmt"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	handlePending   uint32 = iota // scheduled, not yet run or cancelled
+	handleCancelled               // Cancel won the CAS; the loop skips it
+	handleRan                     // the loop won the CAS and called fn
+)
+
+// Handle is a scheduled callback. The zero value is not usable; handles come from
+// the Loop's scheduling methods.
+type Handle struct {
+	fn    func()
+	state atomic.Uint32 // handlePending -> handleCancelled | handleRan by CAS; pairs with the CAS in Loop.runItem
+	loop  *Loop
+	timer *TimerHandle // non-nil iff this Handle is embedded in a TimerHandle
+}
+
+// Cancel prevents the callback from running if it has not started yet. It may be
+// called from any goroutine, any number of times.
+func (h *Handle) Cancel() {
+	if h.state.CompareAndSwap(handlePending, handleCancelled) && h.timer != nil {
+		h.loop.timerCancelled(h.timer)
+	}
+}
+
+// Cancelled reports whether Cancel won against the loop running the callback.
+func (h *Handle) Cancelled() bool { return h.state.Load() == handleCancelled }
+
+// String describes the handle for debug and exception reports.
+func (h *Handle) String() string {
+	s := "pending"
+	switch h.state.Load() {
+	case handleCancelled:
+		s = "cancelled"
+	case handleRan:
+		s = "ran"
+	}
+	if h.timer != nil {
+		return fmt.Sprintf("<TimerHandle %s when=%v>", s, h.timer.when)
+	}
+	return fmt.Sprintf("<Handle %s>", s)
+}
+
+// TimerHandle is a Handle scheduled at a time on the loop's clock (CallLater,
+// CallAt). Its heap bookkeeping fields belong to the loop goroutine.
+type TimerHandle struct {
+	Handle
+	when time.Duration // loop clock; immutable after scheduling
+	seq  uint64        // FIFO tie-break among equal whens; immutable
+
+	// Owned by the loop goroutine.
+	inHeap  bool // the timer heap still holds an entry for this handle
+	counted bool // counted in Loop.timersCancelled (reset when it leaves the heap)
+}
+
+// When returns the time on the loop's clock (Loop.Time) the callback is scheduled for.
+func (t *TimerHandle) When() time.Duration { return t.when }

@@ -1,0 +1,96 @@
+// Sleeping and waking the loop without a syscall on the busy path.
+//
+// The loop's state word (Loop.state) is stRunning, stSleeping or stNotified. The
+// signal itself is a variant (waker): a Go channel park ("chan"), eventfd +
+// epoll_pwait2 ("eventfd"), or a futex on the state word ("futex").
+//
+// Producer (Loop.PostThreadsafe, Loop.Stop), numbered as in the code:
+//
+//	P1. publish the item: inbox.push (one XADD in the mpsc variant);
+//	P2. v := state.Load()                       seq-cst; pairs with L1
+//	P3. only if v == stSleeping:
+//	      CAS(stSleeping -> stNotified); only the winner calls waker.signal,
+//	      so any number of concurrent producers coalesce into one signal;
+//	      then signalled.Add(1) (lets Close know no signal is in flight).
+//
+// On the busy path (state == stRunning) a submit is P1 + one plain load: no
+// syscall, no second locked instruction.
+//
+// Loop (Loop.sleep):
+//
+//	L0. optional spin (WithSpin): poll inbox.empty() until the spin ends;
+//	L1. state.Store(stSleeping)                 seq-cst (XCHG); pairs with P2
+//	L2. if !inbox.empty() or stopping: try CAS(stSleeping -> stRunning); if it
+//	    wins, return without sleeping. If it loses, a producer won P3 and its
+//	    signal is on the way: fall through and wait for it (returns at once);
+//	L3. waker.wait(timeout): returns on a signal, the timeout, or spuriously;
+//	L4. old := state.Swap(stRunning); if old == stNotified, count it in notifies.
+//
+// Why no wakeup is lost (Dekker): P1 < P2 and L1 < L2 in program order, and all
+// four are sequentially consistent. If P2 reads stRunning, it was ordered before L1,
+// so P1 is before L2 and L2 sees the item. Otherwise P2 reads stSleeping and the
+// producer signals. The state is stNotified only between a producer's P3 and the
+// loop's L4, so exactly one signal is sent per sleep that a producer interrupts;
+// a signal that arrives after the timeout already woke the loop stays pending in
+// the waker and causes one spurious, harmless wakeup later (chan, eventfd).
+package sched
+
+import (
+	"time"
+)
+
+const (
+	stRunning  uint32 = iota // the loop is running callbacks (or not started)
+	stSleeping               // the loop is in L1..L3: producers must signal
+	stNotified               // a producer won P3; the loop has not reached L4 yet
+)
+
+// waker is the signal of the sleep protocol. wait and close are called by the loop
+// goroutine only; signal by the one producer that won P3.
+type waker interface {
+	// wait blocks until signal, the timeout (< 0: none), or a spurious wakeup.
+	wait(timeout time.Duration)
+	signal()
+	close() error
+}
+
+// chanWaker parks the loop goroutine on a channel receive. It is the only variant
+// that blocks durably in Go's sense, so testing/synctest can run the loop in fake
+// time with it.
+type chanWaker struct {
+	ch    chan struct{} // capacity 1: a pending token, so a signal is never lost
+	timer *time.Timer   // loop-owned, reused for timed waits
+}
+
+func newChanWaker() *chanWaker { return &chanWaker{ch: make(chan struct{}, 1)} }
+
+func (w *chanWaker) wait(timeout time.Duration) {
+	if timeout < 0 {
+		<-w.ch
+		return
+	}
+	if w.timer == nil {
+		w.timer = time.NewTimer(timeout)
+	} else {
+		w.timer.Reset(timeout)
+	}
+	select {
+	case <-w.ch:
+		w.timer.Stop()
+	case <-w.timer.C:
+	}
+}
+
+func (w *chanWaker) signal() {
+	select {
+	case w.ch <- struct{}{}:
+	default: // a token is already pending: the loop will wake anyway
+	}
+}
+
+func (w *chanWaker) close() error {
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	return nil
+}
