@@ -25,23 +25,11 @@ type config struct {
 // DefaultInbox and DefaultWakeup are the variants New uses without options.
 // See docs/notes/sched.md for the measurements behind the choice.
 const (
+	DefaultInbox  = "mpsc"
 	DefaultWakeup = "chan"
 )
 
-// DefaultInbox is "mpsc" once ringbuf.MPSC is built (see inbox_mpsc*.go).
-var DefaultInbox = func() string {
-	if mpscAvailable {
-		return "mpsc"
-	}
-	return "mutex"
-}()
-
-var inboxVariants = func() []string {
-	if mpscAvailable {
-		return []string{"mpsc", "mpsc-cas", "mutex", "chan", "xsync", "xsync4"}
-	}
-	return []string{"mutex", "chan", "xsync", "xsync4"}
-}()
+var inboxVariants = []string{"mpsc", "mpsc-cas", "mutex", "chan", "xsync", "xsync4"}
 
 // InboxVariants returns every inbox name WithInbox accepts, the default first.
 func InboxVariants() []string { return append([]string(nil), inboxVariants...) }
