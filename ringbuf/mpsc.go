@@ -1,0 +1,416 @@
+// MPSC: the multi-producer, single-consumer inbox of a loop.
+//
+// # Shape
+//
+// A 64-bit ticket counter, tail, hands every push a unique position t (one
+// XADD). Position t lives in slot t&mask of the segment whose base is
+// t&^mask (S = mask+1 slots per segment). Segments are linked base-ascending
+// from the consumer's head segment (headSeg) to the producers' tail segment
+// (tailSeg); each also points back to its predecessor (prev), so a producer
+// that finds tailSeg already past its ticket walks back to its own segment.
+// Retired segments return to producers through pool, a single-producer
+// (consumer) single-consumer (the current linker) ring of segment pointers,
+// so a queue in steady state allocates nothing.
+//
+// # Invariants
+//
+//	I1 head <= tail (mod 2^64, as distances). Every ticket in [head, tail) was
+//	   claimed by exactly one Push, which publishes it exactly once; the
+//	   consumer consumes tickets strictly in order, never skipping one.
+//	I2 The segment with base b holds tickets [b, b+S). It stays alive (not
+//	   retired, not reused) while head < b+S. A producer holding an
+//	   unpublished ticket t therefore keeps segment t&^mask, and every later
+//	   segment, alive until it publishes.
+//	I3 The segment with base b is linked only by the producer that claimed
+//	   ticket b, and only once tailSeg.base == b-S. Links are therefore
+//	   serialised and in base order and need no CAS; the linker of the moment
+//	   is the only goroutine that takes segments out of pool.
+//	I4 The slot for ticket t holds seq == t+1 exactly when t is published and
+//	   not yet consumed. A fresh slot holds its own ticket (seq == t); a reused
+//	   slot holds an older ticket+1; neither equals t+1 (tickets do not lap
+//	   2^64).
+//	I5 tailSeg is never retired: a linker stores tailSeg = N before
+//	   prev.next = N, and the consumer retires a segment only after it has
+//	   loaded that segment's next.
+//	I6 Per-producer FIFO: one goroutine's pushes claim increasing tickets
+//	   (its XADDs are ordered), and the consumer hands tickets out in order.
+//
+// # Who writes which word; which atomic publishes what
+//
+//	tail        producers, XADD (or CAS). The XADD claims ticket t; pairs with
+//	            the Loads in Empty, Len, Drain's snapshot and the bounded check.
+//	slot.val    the producer holding ticket t (plain write), then the consumer
+//	            (plain read, then plain clear of the reference).
+//	slot.seq    the producer: Store(t+1) publishes slot.val; pairs with the
+//	            consumer's Load in Pop/Drain/DrainTo (acquire).
+//	seg.base    the linker: Store publishes the segment's identity, after
+//	            prev and next are set; pairs with the producers' Load in Push
+//	            and segmentFor. A producer that reads base == t&^mask owns a
+//	            live segment (I2) whatever pointer it came through.
+//	tailSeg     the linker: Store publishes a linked segment to producers;
+//	            pairs with the Load at the top of Push / segmentFor.
+//	seg.next    the linker: Store(N) after tailSeg = N; pairs with the
+//	            consumer's Load in advance.
+//	seg.prev    the linker sets it before base; the consumer clears it when it
+//	            retires the segment (so dropped segments do not chain).
+//	pool[i]     the consumer stores a retired segment into an empty cell; the
+//	            linker loads it and stores nil. Each cell's Store pairs with the
+//	            other side's Load (the segment's cleared slots travel with it).
+//	headPub     the consumer: Store(head) after a batch; pairs with the Loads
+//	            in Len and in the bounded check.
+//	head, headEnd, headSeg, poolW: consumer only, plain.
+//
+// Go's sync/atomic operations are sequentially consistent, so every Load
+// above is at least an acquire of the Store it pairs with.
+//
+// # Cost of Push (amd64, unbounded, XADD claim)
+//
+// Two locked instructions: the XADD on tail and the XCHG that atomic.Store
+// compiles to for slot.seq. Plus two plain loads of read-mostly words
+// (tailSeg, seg.base) and the slot write. Bounded mode adds two plain loads
+// (tail, headPub) and no locked instruction; the CAS build replaces the XADD
+// with a LOCK CMPXCHG loop (one per attempt). Once per S pushes one producer
+// links a segment (three stores, XCHG each, and a pool take).
+//
+// # Waiting
+//
+// The consumer never waits: Pop reports false when the next ticket is
+// claimed but not yet published (Empty tells that apart from a truly empty
+// queue). A producer waits only for another producer that is between its
+// claim and its link of a new segment (I3), yielding the processor while it
+// waits; it never waits for the consumer, so the consumer's own goroutine may
+// push at any time, also when the queue is long or, bounded, full.
+//
+// # Emptiness and the sleep handshake
+//
+// Empty is a sequentially consistent Load of tail compared with head: a
+// claimed but unpublished ticket counts as not empty. A loop that stores
+// "sleeping" and then calls Empty, against a producer that XADDs tail and
+// then loads the loop state, is a Dekker pair: at least one sees the other.
+package ringbuf
+
+import (
+	"runtime"
+	"sync/atomic"
+
+	"golang.org/x/sys/cpu"
+)
+
+// claim modes
+const (
+	claimXADD        = iota // unbounded, one XADD
+	claimXADDBounded        // soft bound checked before the XADD
+	claimCAS                // CAS loop (bounded or not)
+)
+
+// defaultPoolSize is how many retired segments the consumer keeps for reuse.
+const defaultPoolSize = 8
+
+type mpscSlot[T any] struct {
+	seq atomic.Uint64 // t+1 when ticket t is published (I4)
+	val T
+}
+
+type segment[T any] struct {
+	base  atomic.Uint64              // first ticket; written by the linker only
+	prev  atomic.Pointer[segment[T]] // predecessor, for producers walking back
+	next  atomic.Pointer[segment[T]] // successor, for the consumer
+	slots []mpscSlot[T]              // len S; never resized
+	_     [0]func()                  // not comparable
+}
+
+// MPSC is an unbounded (or soft-bounded) multi-producer single-consumer FIFO.
+// Push may be called from any goroutine; Pop, Drain, DrainTo and Empty only
+// from the one consumer goroutine. Create it with NewMPSC.
+type MPSC[T any] struct {
+	_    cpu.CacheLinePad
+	tail atomic.Uint64 // next ticket; producers XADD it
+	_    cpu.CacheLinePad
+
+	// read-mostly, producers: written once per segment by the linker
+	tailSeg  atomic.Pointer[segment[T]]
+	poolR    atomic.Uint64 // linker-owned read index into pool (linkers are serialised, I3)
+	mask     uint64        // S-1, read-only
+	capacity uint64        // bounded modes, read-only
+	mode     uint8         // claim mode, read-only
+	bounded  bool          // read-only
+	pool     []atomic.Pointer[segment[T]]
+	_        cpu.CacheLinePad
+
+	headPub atomic.Uint64 // consumer publishes head after a batch
+	_       cpu.CacheLinePad
+
+	// consumer only
+	head    uint64
+	headEnd uint64 // headSeg's base + S
+	headSeg *segment[T]
+	poolW   uint64
+	_       cpu.CacheLinePad
+}
+
+// NewMPSC returns an empty queue configured by opts. The error names a bad
+// option value and its accepted range.
+func NewMPSC[T any](opts ...Option) (*MPSC[T], error) {
+	var c config
+	c.keepFree = defaultPoolSize
+	for _, o := range opts {
+		o(&c)
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	q := &MPSC[T]{
+		mask:     uint64(c.segSize - 1),
+		capacity: uint64(c.capacity),
+		bounded:  c.bounded,
+		pool:     make([]atomic.Pointer[segment[T]], c.keepFree),
+	}
+	switch {
+	case c.casClaim:
+		q.mode = claimCAS
+	case c.bounded:
+		q.mode = claimXADDBounded
+	default:
+		q.mode = claimXADD
+	}
+	s := q.newSegment(c.startTicket)
+	q.tail.Store(c.startTicket)
+	q.headPub.Store(c.startTicket)
+	q.head = c.startTicket
+	q.headEnd = c.startTicket + q.mask + 1
+	q.headSeg = s
+	q.tailSeg.Store(s)
+	return q, nil
+}
+
+// newSegment allocates a segment for base b, its slots marked unpublished.
+func (q *MPSC[T]) newSegment(b uint64) *segment[T] {
+	s := &segment[T]{slots: make([]mpscSlot[T], q.mask+1)}
+	for i := range s.slots {
+		s.slots[i].seq.Store(b + uint64(i)) // fresh: seq == own ticket (I4); before base is published
+	}
+	s.base.Store(b)
+	return s
+}
+
+// Push appends v. Any goroutine. Unbounded: always nil. Bounded: ErrFull when
+// the queue holds its capacity (see WithCapacity for how exact that is).
+// Steady state: no allocation, no syscall, two locked instructions.
+func (q *MPSC[T]) Push(v T) error {
+	var t uint64
+	switch q.mode {
+	case claimXADD:
+		t = q.tail.Add(1) - 1 // claims ticket t; pairs with tail.Load in Empty/Len/Drain
+	case claimXADDBounded:
+		// headPub first: it only grows, and tail >= headPub always, so the
+		// difference is never negative.
+		h := q.headPub.Load() // pairs with headPub.Store in Pop/Drain
+		if q.tail.Load()-h >= q.capacity {
+			return ErrFull
+		}
+		t = q.tail.Add(1) - 1 // claims ticket t (may overshoot: soft bound)
+	default:
+		var ok bool
+		if t, ok = q.claimCAS(); !ok {
+			return ErrFull
+		}
+	}
+	s := q.tailSeg.Load()           // pairs with tailSeg.Store in link
+	if s.base.Load() != t&^q.mask { // pairs with base.Store in link
+		s = q.segmentFor(t)
+	}
+	sl := &s.slots[t&q.mask]
+	sl.val = v
+	sl.seq.Store(t + 1) // publishes sl.val; pairs with seq.Load in Pop/Drain/DrainTo
+	return nil
+}
+
+// claimCAS claims a ticket with a CAS loop, refusing when bounded and full.
+func (q *MPSC[T]) claimCAS() (uint64, bool) {
+	for {
+		h := q.headPub.Load() // pairs with headPub.Store in Pop/Drain
+		t := q.tail.Load()
+		if q.bounded && t-h >= q.capacity {
+			return 0, false
+		}
+		if q.tail.CompareAndSwap(t, t+1) { // claims ticket t; pairs with tail.Load in Empty/Len
+			return t, true
+		}
+	}
+}
+
+// segmentFor returns the live segment holding ticket t, linking it if t is
+// its first ticket (I3), or waiting for its linker otherwise.
+func (q *MPSC[T]) segmentFor(t uint64) *segment[T] {
+	want := t &^ q.mask
+	size := int64(q.mask + 1)
+	for spins := 0; ; spins++ {
+		s := q.tailSeg.Load() // pairs with tailSeg.Store in link
+		b := s.base.Load()    // pairs with base.Store in link
+		d := int64(want - b)
+		switch {
+		case d == 0:
+			return s
+		case d < 0:
+			// tailSeg is past our segment: walk back. Every segment from ours
+			// to s is alive (I2), so every prev on the way is set and valid.
+			for s.base.Load() != want {
+				s = s.prev.Load()
+			}
+			return s
+		case d == size && t == want:
+			return q.link(s, want)
+		}
+		// Our segment's linker is between its claim and its link. It is
+		// another producer, never the consumer: yield so it can run.
+		if spins > 8 {
+			runtime.Gosched()
+		}
+	}
+}
+
+// link makes a segment with base want the new tail after p. Only the holder
+// of ticket want calls it, with p == tailSeg and p.base == want-S (I3).
+func (q *MPSC[T]) link(p *segment[T], want uint64) *segment[T] {
+	var n *segment[T]
+	r := q.poolR.Load() // linker-owned; serialised by the tailSeg Store/Load chain
+	cell := &q.pool[r%uint64(len(q.pool))]
+	if n = cell.Load(); n != nil { // pairs with cell.Store in retire
+		cell.Store(nil) // hands the cell back; pairs with cell.Load in retire
+		q.poolR.Store(r + 1)
+		n.next.Store(nil)
+		n.prev.Store(p)
+		n.base.Store(want) // publishes the reused segment's identity
+	} else {
+		n = q.newSegment(want)
+		n.prev.Store(p)
+	}
+	q.tailSeg.Store(n) // publishes n to producers; pairs with the Loads in Push/segmentFor
+	p.next.Store(n)    // publishes n to the consumer; pairs with next.Load in advance (after tailSeg: I5)
+	return n
+}
+
+// advance moves the consumer from a finished head segment to its successor,
+// retiring the old one. It reports false if the successor is not linked yet.
+func (q *MPSC[T]) advance() bool {
+	s := q.headSeg
+	n := s.next.Load() // pairs with next.Store in link
+	if n == nil {
+		return false
+	}
+	q.headSeg = n
+	q.headEnd += q.mask + 1
+	s.prev.Store(nil) // no producer reads it any more (I2); stops chains of dropped segments
+	cell := &q.pool[q.poolW%uint64(len(q.pool))]
+	if cell.Load() == nil { // pairs with cell.Store(nil) in link
+		cell.Store(s) // hands s (slots cleared) to a future linker; pairs with cell.Load in link
+		q.poolW++
+	} // else the pool is full: drop s for the GC
+	return true
+}
+
+// Pop removes and returns the oldest element. Consumer only. It reports false
+// when the queue is empty or the next element is claimed but not yet
+// published (Empty distinguishes the two).
+func (q *MPSC[T]) Pop() (T, bool) {
+	var zero T
+	h := q.head
+	if h == q.headEnd && !q.advance() {
+		return zero, false
+	}
+	sl := &q.headSeg.slots[h&q.mask]
+	if sl.seq.Load() != h+1 { // pairs with seq.Store in Push
+		return zero, false
+	}
+	v := sl.val
+	sl.val = zero // no retained garbage
+	q.head = h + 1
+	q.headPub.Store(h + 1) // pairs with headPub.Load in Len and the bounded check
+	return v, true
+}
+
+// Drain pops up to max elements (max <= 0: every element claimed when Drain
+// starts, as far as they are published) and calls fn on each in order. It
+// returns how many it popped. Consumer only; fn must not call Pop/Drain.
+func (q *MPSC[T]) Drain(max int, fn func(T)) int {
+	var zero T
+	limit := q.limit(max)
+	h := q.head
+	n := uint64(0)
+	for ; n < limit; n++ {
+		if h == q.headEnd && !q.advance() {
+			break
+		}
+		sl := &q.headSeg.slots[h&q.mask]
+		if sl.seq.Load() != h+1 { // pairs with seq.Store in Push
+			break
+		}
+		v := sl.val
+		sl.val = zero
+		h++
+		q.head = h
+		fn(v)
+	}
+	if n > 0 {
+		q.headPub.Store(h) // pairs with headPub.Load in Len and the bounded check
+	}
+	return int(n)
+}
+
+// DrainTo appends up to max elements (max <= 0: as Drain) to buf and returns
+// it. Consumer only.
+func (q *MPSC[T]) DrainTo(buf []T, max int) []T {
+	var zero T
+	limit := q.limit(max)
+	h := q.head
+	n := uint64(0)
+	for ; n < limit; n++ {
+		if h == q.headEnd && !q.advance() {
+			break
+		}
+		sl := &q.headSeg.slots[h&q.mask]
+		if sl.seq.Load() != h+1 { // pairs with seq.Store in Push
+			break
+		}
+		buf = append(buf, sl.val)
+		sl.val = zero
+		h++
+	}
+	if n > 0 {
+		q.head = h
+		q.headPub.Store(h) // pairs with headPub.Load in Len and the bounded check
+	}
+	return buf
+}
+
+// limit turns Drain's max into a count: max itself, or every ticket claimed
+// now.
+func (q *MPSC[T]) limit(max int) uint64 {
+	if max > 0 {
+		return uint64(max)
+	}
+	return q.tail.Load() - q.head // pairs with the claim in Push
+}
+
+// Len returns the number of claimed but not yet consumed elements, as of
+// recently. Any goroutine; approximate while producers or the consumer run.
+func (q *MPSC[T]) Len() int {
+	h := q.headPub.Load() // first: tail >= headPub always, so no underflow
+	return int(q.tail.Load() - h)
+}
+
+// Empty reports whether every claimed element has been consumed. Consumer
+// only. A claimed but unpublished element counts as present, so a consumer
+// that stores "sleeping" and then sees Empty() == true cannot miss a push
+// whose producer loads the state after its claim (Dekker; see file header).
+func (q *MPSC[T]) Empty() bool {
+	return q.tail.Load() == q.head // seq-cst; pairs with the claim in Push
+}
+
+// Cap returns the bounded capacity, or 0 for an unbounded queue.
+func (q *MPSC[T]) Cap() int {
+	if !q.bounded {
+		return 0
+	}
+	return int(q.capacity)
+}
