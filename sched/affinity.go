@@ -10,6 +10,7 @@
 // caller must hold runtime.LockOSThread for as long as the pin should last, and
 // must not unlock it afterwards: a goroutine that exits still locked takes its
 // thread with it, so a pinned thread never returns to the runtime's pool.
+
 package sched
 
 import (

@@ -3,6 +3,7 @@
 // Affinity where the OS has no thread affinity call we use: pinning reports
 // ErrPinUnsupported (Group records it and runs the loop unpinned), and every
 // CPU the runtime counts is taken as allowed.
+
 package sched
 
 import "runtime"
