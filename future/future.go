@@ -1,0 +1,599 @@
+// Package future is asyncio's Future for Go: a one-shot result (a value, an error,
+// or a cancellation) whose done-callbacks run on an event loop, never
+// synchronously. It is the Future of CPython's _asyncio accelerator re-thought for
+// completion from any goroutine: the state changes with one CAS, the callback list
+// belongs to the loop goroutine, and the first callbacks live inline in the Future.
+//
+// future does not import sched: a Future needs only a Loop (Post, PostThreadsafe,
+// InLoop). NewTestLoop gives a minimal single-goroutine Loop for tests.
+//
+// # State
+//
+// state is the only word more than one goroutine writes:
+//
+//	pending --CAS--> completing --Store--> finished   (SetResult, SetException)
+//	pending --CAS--> completing --Store--> cancelled  (Cancel)
+//
+// The CAS out of pending is the decision: exactly one completer (SetResult,
+// SetException or Cancel, from any goroutine) wins it; every other completer
+// fails its CAS and returns ErrInvalidState (Cancel returns false) without
+// touching anything. The winner then writes value / err (only the winner ever
+// writes them, and only while the state is completing) and publishes them with a
+// seq-cst Store of finished or cancelled. A reader that loads finished or
+// cancelled therefore sees value / err (the Store pairs with the Loads in Done,
+// Result, Exception, Err and String). completing lasts a few instructions; a
+// reader that sees it waits for the Store (settle), so to every observer the
+// future is done exactly from the CAS on, and a losing completer that returned
+// ErrInvalidState always sees Done() == true afterwards.
+//
+// Cost of a completion: one CAS + one XCHG (two locked instructions), one plain
+// load of waiter, then one Post or PostThreadsafe (or nothing, see below).
+//
+// # Callbacks
+//
+// The callback list (inline, more, n) and disp are owned by the loop goroutine:
+// only the loop goroutine reads or writes them (AddDoneCallback, OnDone,
+// RemoveDoneCallback, runCallbacks, and SetResult/SetException/Cancel when they
+// run on the loop). Before the loop runs, the goroutine that will run it may use
+// them too, as long as starting the loop happens after (asyncio's rule: a Future
+// is not thread-safe except for completion). A completion off the loop never
+// touches the list: it flips the state and posts one dispatch.
+//
+// A dispatch is the func() returned by dispatcher(): it runs runCallbacks on the
+// loop. runCallbacks detaches the whole list (callbacks added while it runs go to
+// a fresh list and a new dispatch) and calls the detached callbacks in the order
+// they were added. Which dispatch is in flight is tracked by disp (loop-owned):
+//
+//	dispInitial  no dispatch has run yet. If the state is not pending, the
+//	             completion's dispatch is queued (or, after an on-loop completion
+//	             with an empty list, disp was moved to dispIdle instead).
+//	dispIdle     a dispatch ran (or was skipped) and the list is empty; nothing
+//	             is queued.
+//	dispQueued   AddDoneCallback on a done future posted a dispatch that has not
+//	             run yet.
+//
+// Completion: on the loop (Loop.InLoop()), an empty list means nothing to run:
+// disp = dispIdle, no Post; otherwise one Post(dispatch). Off the loop: exactly
+// one PostThreadsafe(dispatch) (one push on the loop's inbox, never a lock here),
+// whatever the list holds, because the list cannot be read off the loop.
+//
+// AddDoneCallback (on the loop) appends to the list, then loads the state:
+// pending: nothing else (a later completion posts the dispatch). Not pending:
+// disp == dispIdle -> post a dispatch, disp = dispQueued; otherwise a dispatch is
+// already queued and will run the new callback.
+//
+// Ordering argument, callback added on the loop while another goroutine
+// completes (the only interleaving there is, since everything else touching the
+// list runs on the loop goroutine one thing at a time):
+//   - Add loads pending: the completer's CAS comes after that load, so its
+//     PostThreadsafe comes after the append, and the dispatch (run on the loop,
+//     after Add returned) finds the callback in the list: runs it once.
+//   - Add loads completing/finished/cancelled: the completion's dispatch either
+//     has not run yet (disp == dispInitial: it will run the list, callback
+//     included, once) or already ran (it ran on the loop before Add, so disp ==
+//     dispIdle: Add posts its own dispatch, once).
+//
+// In both cases exactly one dispatch runs each registered callback exactly once:
+// runCallbacks detaches the list before calling anything, so a second dispatch
+// (if any) finds it empty. Callbacks run in the order they were added because the
+// list is append-only between dispatches and RemoveDoneCallback compacts it
+// keeping order. asyncio's semantics follow: never synchronous; registered before
+// completion -> run after it; added after completion -> run soon (call_soon);
+// RemoveDoneCallback on a done future removes nothing and returns 0 (asyncio
+// cleared its list when it scheduled the callbacks).
+//
+// Deviation from asyncio, by design: asyncio posts one handle per callback; we
+// post one dispatch per completion that runs all the future's callbacks
+// back-to-back. In asyncio they run consecutively too (scheduled together, in
+// order, before anything scheduled later), so the observable order is the same.
+// If a callback panics, runCallbacks puts the callbacks after it back (in order)
+// and posts a new dispatch before the panic propagates, so a loop that recovers
+// panics still runs every other callback exactly once.
+//
+// # Inline slots
+//
+// The first inlineSlots callbacks live in the Future (no allocation); the rest in
+// the more slice. inlineSlots is 2 by default and 1 with -tags future_inline1, so
+// both builds stay measurable (docs/notes/future.md has the numbers).
+package future
+
+import (
+	"errors"
+	"runtime"
+	"sync/atomic"
+	"unsafe"
+)
+
+// Loop is what a Future needs from an event loop. sched.*Loop implements it, and
+// so does *TestLoop.
+type Loop interface {
+	// Post schedules fn to run on the loop (call_soon without a handle). Only the
+	// loop goroutine calls it (or the goroutine that will run the loop, before it
+	// runs). It must not allocate.
+	Post(fn func()) error
+	// PostThreadsafe schedules fn from any goroutine (call_soon_threadsafe without
+	// a handle). It must not allocate.
+	PostThreadsafe(fn func()) error
+	// InLoop reports whether the caller is this loop's goroutine right now.
+	InLoop() bool
+}
+
+// Awaitable is the non-generic view of a future that loops, tasks and gather
+// use. Every *Future[T] implements it.
+type Awaitable interface {
+	Done() bool
+	Cancelled() bool
+	Cancel(msg string) bool
+	// Err, once done: nil on success, the error set by SetException, or a
+	// *CancelledError. While pending: an error matching ErrInvalidState.
+	Err() error
+	// OnDone is AddDoneCallback for a func(): scheduled on the loop, never
+	// synchronous, in order; the first inline slots allocate nothing.
+	OnDone(fn func())
+	GetLoop() Loop
+}
+
+// States of Future.state.
+const (
+	statePending    uint32 = iota // nothing set
+	stateCompleting               // a completer won the CAS and is writing value/err
+	stateFinished                 // value or err set and published
+	stateCancelled                // err = *CancelledError set and published
+)
+
+// Dispatch states of Future.disp (loop-owned). See the package comment.
+const (
+	dispInitial uint8 = iota
+	dispIdle
+	dispQueued
+)
+
+// callback is one registration: exactly one of full and bare is non-nil.
+type callback[T any] struct {
+	full func(*Future[T]) // AddDoneCallback
+	bare func()           // OnDone
+}
+
+func (c *callback[T]) call(f *Future[T]) {
+	if c.full != nil {
+		c.full(f)
+	} else {
+		c.bare()
+	}
+}
+
+// id is the identity of the registered func value (see Registration).
+func (c *callback[T]) id() unsafe.Pointer {
+	if c.full != nil {
+		return funcPtr(c.full)
+	}
+	return funcPtr(c.bare)
+}
+
+// Future is asyncio's Future[T]. Create it with New (or sched.CreateFuture); the
+// zero value is not usable. A Future must not be copied.
+//
+// Goroutine rules: SetResult, SetException, Cancel, Done, Cancelled, Result,
+// Exception, Err, GetLoop, Wait and DoneChan may be called from any goroutine.
+// AddDoneCallback, OnDone, RemoveDoneCallback, Unregister and RemoveOnDone are
+// loop-goroutine only (see the package comment), like asyncio's.
+type Future[T any] struct {
+	// state: see the package comment. Written by completers (CAS, then Store),
+	// read by anyone.
+	state atomic.Uint32
+	// n: number of registered callbacks (inline + more). Loop-owned.
+	n int32
+	// disp: which dispatch is in flight. Loop-owned.
+	disp uint8
+
+	// loop: set in New, read-only afterwards.
+	loop Loop
+
+	// value, err: written only by the winning completer while state ==
+	// stateCompleting; read only after loading stateFinished / stateCancelled
+	// (or on the loop, after the dispatch that the completion posted).
+	value T
+	err   error
+
+	// inline, more: the callback list, in registration order (inline first).
+	// Loop-owned.
+	inline [inlineSlots]callback[T]
+	more   []callback[T]
+
+	// waiter: the channel Wait / DoneChan block on, created on demand. Written
+	// by CAS (nil -> chan) by waiters; loaded by the winning completer after its
+	// Store of the final state, which closes it. Dekker: waiter CAS then state
+	// Load, versus state Store then waiter Load; at least one side sees the other.
+	waiter atomic.Pointer[chan struct{}]
+
+	// th: the dispatch thunk (thunk.go). Written in New, read-only afterwards.
+	th thunk
+}
+
+// New returns a pending future bound to loop. It panics if loop is nil.
+func New[T any](loop Loop) *Future[T] {
+	if loop == nil {
+		panic("ringloop: future.New: nil Loop")
+	}
+	f := &Future[T]{loop: loop}
+	f.th = thunk{pc: thunkPC, r: f}
+	return f
+}
+
+// dispatcher returns the func() that runs f's callbacks on the loop. No allocation
+// on the fast path (thunkPC != 0).
+func (f *Future[T]) dispatcher() func() {
+	if thunkPC != 0 {
+		return thunkFunc(&f.th)
+	}
+	return closureOf(f) // fallback: allocates; see thunk.go
+}
+
+// GetLoop returns the loop the future is bound to.
+func (f *Future[T]) GetLoop() Loop { return f.loop }
+
+// settled loads the state, waiting out a completer that is between its CAS and
+// its Store (a few instructions, unless that goroutine is preempted).
+func (f *Future[T]) settled() uint32 {
+	s := f.state.Load() // pairs with the Store in complete/Cancel
+	for s == stateCompleting {
+		runtime.Gosched()
+		s = f.state.Load()
+	}
+	return s
+}
+
+// Done reports whether the future is finished or cancelled.
+func (f *Future[T]) Done() bool {
+	s := f.state.Load() // pairs with the Store in complete/Cancel
+	if s == statePending {
+		return false
+	}
+	return f.settled() != statePending
+}
+
+// Cancelled reports whether the future was cancelled.
+func (f *Future[T]) Cancelled() bool {
+	s := f.state.Load() // pairs with the Store in complete/Cancel
+	if s == statePending {
+		return false
+	}
+	return f.settled() == stateCancelled
+}
+
+// Result returns the value set by SetResult. Pending: an ErrInvalidState error.
+// Cancelled: the *CancelledError (errors.Is(err, ErrCancelled)) with the cancel
+// message. Failed: the error set by SetException, and the zero T.
+func (f *Future[T]) Result() (T, error) {
+	var zero T
+	switch f.settled() {
+	case statePending:
+		return zero, errResultNotSet
+	case stateFinished:
+		if f.err != nil {
+			return zero, f.err
+		}
+		return f.value, nil
+	default: // cancelled
+		return zero, f.err
+	}
+}
+
+// Exception returns the error set by SetException, or nil for a successful
+// future. Pending: an error matching ErrInvalidState. Cancelled: the
+// *CancelledError (asyncio's exception() raises CancelledError). One error result
+// carries both what asyncio returns and what it raises, as the contract asks: a
+// caller that must tell a failed future from a pending one checks Done() first.
+func (f *Future[T]) Exception() error {
+	if f.settled() == statePending {
+		return errExceptionNotSet
+	}
+	return f.err
+}
+
+// Err is Awaitable's single-error view: nil on success, the set error, or the
+// *CancelledError; ErrInvalidState while pending.
+func (f *Future[T]) Err() error {
+	if f.settled() == statePending {
+		return errNotDone
+	}
+	return f.err
+}
+
+// SetResult marks the future finished with v and schedules its callbacks. If the
+// future is already done it returns ErrInvalidState and changes nothing. The
+// future is done when SetResult returns nil or the loop's scheduling error (the
+// loop's Post / PostThreadsafe failed, e.g. closed: the callbacks will not run).
+// Any goroutine.
+func (f *Future[T]) SetResult(v T) error {
+	if !f.state.CompareAndSwap(statePending, stateCompleting) { // the decision; pairs with every state Load
+		return f.lost()
+	}
+	f.value = v
+	return f.publish(stateFinished)
+}
+
+// SetException marks the future finished with err and schedules its callbacks.
+// Already done: ErrInvalidState, nothing changed (checked first, as asyncio does).
+// Refused with an error matching ErrInvalidArgument, future left pending: a nil
+// err, and an err matching ErrCancelled. asyncio refuses StopIteration here (a
+// TypeError up to 3.11) because it would be mistaken for the generator's own
+// completion; the Go analogue is a cancellation error, which would make a
+// finished future read as cancelled to errors.Is while Cancelled() is false. Use
+// Cancel(msg) to cancel. Any goroutine.
+func (f *Future[T]) SetException(err error) error {
+	if f.state.Load() != statePending { // pairs with the Store in publish
+		return f.lost()
+	}
+	if err == nil {
+		return errNilException
+	}
+	if isCancellation(err) {
+		return errCancelException
+	}
+	if !f.state.CompareAndSwap(statePending, stateCompleting) { // the decision
+		return f.lost()
+	}
+	f.err = err
+	return f.publish(stateFinished)
+}
+
+// isCancellation is errors.Is(err, ErrCancelled), kept off SetException's
+// inlinable path.
+func isCancellation(err error) bool {
+	if _, ok := err.(*CancelledError); ok {
+		return true
+	}
+	return errors.Is(err, ErrCancelled)
+}
+
+// Cancel cancels a pending future: state cancelled with a *CancelledError
+// carrying msg, callbacks scheduled, returns true. On a done future it returns
+// false and changes nothing. Any goroutine. Allocates the *CancelledError.
+func (f *Future[T]) Cancel(msg string) bool {
+	if f.state.Load() != statePending { // cheap early out; pairs with the Store in publish
+		return false
+	}
+	if !f.state.CompareAndSwap(statePending, stateCompleting) { // the decision
+		f.settled()
+		return false
+	}
+	f.err = &CancelledError{Msg: msg}
+	_ = f.publish(stateCancelled)
+	return true
+}
+
+// lost is the losing completer's path: wait until the winner published, then
+// report the state it left.
+func (f *Future[T]) lost() error {
+	if f.settled() == stateCancelled {
+		return errCancelledState
+	}
+	return errFinished
+}
+
+// publish is the winner's second step: publish value/err with the final state,
+// wake Wait-ers, and schedule the callbacks.
+func (f *Future[T]) publish(final uint32) error {
+	f.state.Store(final) // publishes value/err; pairs with the Loads in settled/Done/...
+	if w := f.waiter.Load(); w != nil { // pairs with the CAS in doneChan (Dekker)
+		close(*w)
+	}
+	if f.loop.InLoop() {
+		if f.n == 0 { // loop-owned: safe here; nothing to run, no dispatch
+			f.disp = dispIdle
+			return nil
+		}
+		return f.loop.Post(f.dispatcher())
+	}
+	return f.loop.PostThreadsafe(f.dispatcher())
+}
+
+// AddDoneCallback registers fn to run on the loop when the future is done, with
+// the future as its argument; if the future is already done, fn is scheduled at
+// once (asyncio's call_soon). Never synchronous. Callbacks run in registration
+// order. The first inlineSlots registrations allocate nothing. Loop goroutine
+// only. The returned Registration can be passed to Unregister.
+func (f *Future[T]) AddDoneCallback(fn func(*Future[T])) Registration {
+	if fn == nil {
+		panic("ringloop: future.AddDoneCallback: nil func")
+	}
+	f.add(callback[T]{full: fn})
+	return Registration{p: funcPtr(fn)}
+}
+
+// OnDone registers a func() to run on the loop when the future is done; the
+// Awaitable form of AddDoneCallback, with the same rules. Loop goroutine only.
+func (f *Future[T]) OnDone(fn func()) {
+	if fn == nil {
+		panic("ringloop: future.OnDone: nil func")
+	}
+	f.add(callback[T]{bare: fn})
+}
+
+// add appends cb to the loop-owned list and, if the future is already done and no
+// dispatch is queued, posts one.
+func (f *Future[T]) add(cb callback[T]) {
+	if n := f.n; n < inlineSlots {
+		f.inline[n] = cb
+	} else {
+		f.more = append(f.more, cb)
+	}
+	f.n++
+	if f.state.Load() != statePending { // pairs with the CAS/Store of a completer
+		f.addedWhenDone()
+	}
+}
+
+// addedWhenDone schedules a dispatch for a callback added to a done future, unless
+// one is already queued (see the package comment).
+func (f *Future[T]) addedWhenDone() {
+	if f.disp != dispIdle {
+		return // the completion's dispatch (dispInitial) or ours (dispQueued) runs it
+	}
+	f.disp = dispQueued
+	if f.loop.InLoop() {
+		_ = f.loop.Post(f.dispatcher())
+	} else {
+		_ = f.loop.PostThreadsafe(f.dispatcher())
+	}
+}
+
+// runCallbacks is the dispatch: on the loop goroutine, detach the list and run it
+// in order.
+func (f *Future[T]) runCallbacks() {
+	f.disp = dispIdle
+	n := int(f.n)
+	if n == 0 {
+		return
+	}
+	local := f.inline
+	more := f.more
+	f.inline = [inlineSlots]callback[T]{}
+	f.more = nil
+	f.n = 0
+	if n == 1 {
+		local[0].call(f)
+		return
+	}
+	f.runMany(&local, more, n)
+}
+
+// runMany runs n detached callbacks; if one panics, the rest are put back in front
+// of anything added meanwhile and a dispatch is posted, then the panic goes on.
+func (f *Future[T]) runMany(local *[inlineSlots]callback[T], more []callback[T], n int) {
+	i := 0
+	defer func() {
+		if i < n {
+			f.requeue(local, more, i+1, n)
+		}
+	}()
+	for ; i < n; i++ {
+		if i < inlineSlots {
+			local[i].call(f)
+		} else {
+			more[i-inlineSlots].call(f)
+		}
+	}
+}
+
+// requeue puts detached callbacks from..n-1 back at the front of the list and
+// makes sure a dispatch is queued. Panic path only.
+func (f *Future[T]) requeue(local *[inlineSlots]callback[T], more []callback[T], from, n int) {
+	rest := make([]callback[T], 0, n-from+int(f.n))
+	for i := from; i < n; i++ {
+		if i < inlineSlots {
+			rest = append(rest, local[i])
+		} else {
+			rest = append(rest, more[i-inlineSlots])
+		}
+	}
+	rest = append(rest, f.list()...)
+	f.setList(rest)
+	if len(rest) > 0 && f.disp == dispIdle {
+		f.disp = dispQueued
+		_ = f.loop.Post(f.dispatcher())
+	}
+}
+
+// list returns a copy of the registered callbacks in order. Loop goroutine.
+func (f *Future[T]) list() []callback[T] {
+	out := make([]callback[T], 0, f.n)
+	for i := 0; i < int(f.n); i++ {
+		if i < inlineSlots {
+			out = append(out, f.inline[i])
+		} else {
+			out = append(out, f.more[i-inlineSlots])
+		}
+	}
+	return out
+}
+
+// setList replaces the registered callbacks with cbs, in order. Loop goroutine.
+func (f *Future[T]) setList(cbs []callback[T]) {
+	f.inline = [inlineSlots]callback[T]{}
+	f.more = nil
+	for i, cb := range cbs {
+		if i < inlineSlots {
+			f.inline[i] = cb
+		} else {
+			f.more = append(f.more, cb)
+		}
+	}
+	f.n = int32(len(cbs))
+}
+
+// Registration names a registered callback by the identity of its func value (the
+// pointer to the closure object, which Go keeps but does not let you compare).
+// Two registrations of the same func value share a Registration. Comparable.
+type Registration struct{ p unsafe.Pointer }
+
+// RemoveDoneCallback removes every registration of fn (AddDoneCallback with the
+// same func value) from the list, wherever it sits (inline or overflow), keeps the
+// others in order, and returns how many it removed.
+//
+// Identity: Go func values are not comparable, so fn matches a registration when
+// it is the same func value: the same variable's value, the same top-level
+// function or method expression, or a closure literal without captures. Two
+// evaluations of a capturing closure literal (or of a method value x.M) are
+// different values: keep the value you registered, or use the Registration
+// returned by AddDoneCallback with Unregister. On a done future the list has
+// been handed to the loop and nothing is removed (returns 0), as in asyncio.
+// Loop goroutine only.
+func (f *Future[T]) RemoveDoneCallback(fn func(*Future[T])) int {
+	return f.remove(funcPtr(fn))
+}
+
+// RemoveOnDone removes every OnDone registration of fn (same identity rule as
+// RemoveDoneCallback) and returns the count. Loop goroutine only.
+func (f *Future[T]) RemoveOnDone(fn func()) int { return f.remove(funcPtr(fn)) }
+
+// Unregister removes every registration with r's identity and returns the count.
+// Loop goroutine only.
+func (f *Future[T]) Unregister(r Registration) int { return f.remove(r.p) }
+
+func (f *Future[T]) remove(p unsafe.Pointer) int {
+	if p == nil || f.n == 0 || f.state.Load() != statePending { // pairs with a completer's CAS
+		return 0
+	}
+	removed := 0
+	w := 0 // write index: compacts in place, keeping order
+	n := int(f.n)
+	for i := 0; i < n; i++ {
+		var cb callback[T]
+		if i < inlineSlots {
+			cb = f.inline[i]
+		} else {
+			cb = f.more[i-inlineSlots]
+		}
+		if cb.id() == p {
+			removed++
+			continue
+		}
+		if w < inlineSlots {
+			f.inline[w] = cb
+		} else {
+			f.more[w-inlineSlots] = cb
+		}
+		w++
+	}
+	for i := w; i < n; i++ { // clear the tail so the GC can free removed closures
+		if i < inlineSlots {
+			f.inline[i] = callback[T]{}
+		} else {
+			f.more[i-inlineSlots] = callback[T]{}
+		}
+	}
+	if w <= inlineSlots {
+		f.more = nil
+	} else {
+		f.more = f.more[:w-inlineSlots]
+	}
+	f.n = int32(w)
+	return removed
+}
+
+// funcPtr returns the closure-object pointer of a func value: its identity.
+func funcPtr[F any](fn F) unsafe.Pointer {
+	return *(*unsafe.Pointer)(unsafe.Pointer(&fn))
+}
