@@ -375,7 +375,7 @@ func (f *Future[T]) lost() error {
 // publish is the winner's second step: publish value/err with the final state,
 // wake Wait-ers, and schedule the callbacks.
 func (f *Future[T]) publish(final uint32) error {
-	f.state.Store(final) // publishes value/err; pairs with the Loads in settled/Done/...
+	f.state.Store(final)                // publishes value/err; pairs with the Loads in settled/Done/...
 	if w := f.waiter.Load(); w != nil { // pairs with the CAS in doneChan (Dekker)
 		close(*w)
 	}
