@@ -7,6 +7,8 @@
 //   - Flat goes to the innermost frame of a sample's leaf location (Line[0] of
 //     Location[0]: pprof stores inlined frames innermost first). Cum goes once per
 //     sample to every distinct function on its stack, inlined frames included.
+//   - C++ symbols (cgo, the race detector's runtime) keep their mangled names;
+//     pprof demangles them, which is the one way the two listings differ.
 //   - Order: by |flat| then name then |cum| (flat order), or by |cum| then name
 //     then |flat| (cum order), pprof's FlatNameOrder and CumNameOrder.
 //   - Each sample lands in at most one Class: the first of ClassGC, ClassScheduler,

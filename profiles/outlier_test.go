@@ -1,0 +1,252 @@
+package profiles
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// item is one operation for the toy loop: its intended start and an optional
+// stall to run instead of the usual no-op callback.
+type item struct {
+	intended time.Time
+	stall    func()
+}
+
+// runToyLoop runs a loop goroutine (marked with MarkLoop when mark is true) fed
+// every 200us by an open-loop producer for total, with stall injected once at
+// half time; every operation's corrected latency goes to rec.Observe.
+func runToyLoop(t *testing.T, rec *OutlierRecorder, mark bool, total time.Duration, stall func()) {
+	t.Helper()
+	ch := make(chan item, 1<<16)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if mark {
+			defer MarkLoop(context.Background())()
+		}
+		for it := range ch {
+			if it.stall != nil {
+				it.stall()
+			}
+			rec.Observe(time.Since(it.intended))
+		}
+	}()
+	start := time.Now()
+	const period = 200 * time.Microsecond
+	stalled := false
+	for i := 0; ; i++ {
+		intended := start.Add(time.Duration(i) * period)
+		if intended.Sub(start) > total {
+			break
+		}
+		if d := time.Until(intended); d > 0 {
+			time.Sleep(d)
+		}
+		it := item{intended: intended}
+		if !stalled && intended.Sub(start) > total/2 {
+			it.stall, stalled = stall, true
+		}
+		ch <- it
+	}
+	close(ch)
+	<-done
+}
+
+func TestOutlierSleepStallNamesSleep(t *testing.T) {
+	dir := t.TempDir()
+	rec, err := NewOutlierRecorder(dir, "toy", "sleep", 25*time.Millisecond, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runToyLoop(t, rec, true, 300*time.Millisecond, func() { time.Sleep(60 * time.Millisecond) })
+	outs, err := rec.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outs) == 0 {
+		t.Fatal("a 60ms sleep in a callback produced no outlier above 25ms")
+	}
+	o := outs[0]
+	t.Logf("outlier: %s %v\n%s", o.TraceFile, time.Duration(o.LatencyNs), o.Summary)
+	if o.Workload != "toy" || o.Variant != "sleep" || !strings.HasSuffix(o.TraceFile, "toy-sleep-1.trace") {
+		t.Errorf("outlier names: %+v", o)
+	}
+	if o.LatencyNs < int64(25*time.Millisecond) {
+		t.Errorf("outlier latency %v below the threshold", time.Duration(o.LatencyNs))
+	}
+	if fi, err := os.Stat(o.TraceFile); err != nil || fi.Size() == 0 {
+		t.Fatalf("trace file: %v", err)
+	}
+	if !strings.Contains(o.Summary, "cause: loop goroutine blocked (sleep)") {
+		t.Errorf("summary does not name the sleep as the cause:\n%s", o.Summary)
+	}
+	s, err := SummarizeTraceFile(o.TraceFile, SummaryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.LoopGuessed || len(s.Loop) != 1 {
+		t.Errorf("loop goroutine not identified from MarkLoop: %+v", s)
+	}
+	if got := s.BlockedBy["sleep"]; got < 40*time.Millisecond {
+		t.Errorf("blocked in sleep %v, want about 60ms; summary %s", got, s)
+	}
+	if s.Outlier != 1 || s.Latency != time.Duration(o.LatencyNs) {
+		t.Errorf("outlier info not read back from the trace: n=%d latency=%v", s.Outlier, s.Latency)
+	}
+}
+
+// bigHeap keeps enough pointers live that a forced GC takes a while to mark.
+var bigHeap [][]*[4]int
+
+func TestOutlierForcedGCNamesGC(t *testing.T) {
+	bigHeap = make([][]*[4]int, 64)
+	for i := range bigHeap {
+		bigHeap[i] = make([]*[4]int, 1<<14)
+		for j := range bigHeap[i] {
+			bigHeap[i][j] = new([4]int)
+		}
+	}
+	defer func() { bigHeap = nil }()
+	dir := t.TempDir()
+	rec, err := NewOutlierRecorder(dir, "toy", "gc", 0, 2) // threshold set below, once warmed up
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Measure one forced GC, so the threshold sits well under the stall it causes.
+	t0 := time.Now()
+	runtime.GC()
+	gcTime := time.Since(t0)
+	thr := max(gcTime/3, 3*time.Millisecond)
+	rec.SetThreshold(thr)
+	t.Logf("forced GC takes %v; threshold %v", gcTime, thr)
+	runToyLoop(t, rec, true, 300*time.Millisecond, func() { runtime.GC(); runtime.GC() })
+	outs, err := rec.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outs) == 0 {
+		t.Fatal("two forced GCs in a callback produced no outlier")
+	}
+	// The GC outlier is the largest; a noise outlier might have been captured too.
+	o := outs[0]
+	for _, x := range outs {
+		if x.LatencyNs > o.LatencyNs {
+			o = x
+		}
+	}
+	t.Logf("outlier %v:\n%s", time.Duration(o.LatencyNs), o.Summary)
+	if !strings.Contains(o.Summary, "cause: loop goroutine blocked waiting for GC") && !strings.Contains(o.Summary, "cause: GC stop-the-world") {
+		t.Errorf("summary does not name GC as the cause:\n%s", o.Summary)
+	}
+	s, err := SummarizeTraceFile(o.TraceFile, SummaryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.STW <= 0 {
+		t.Errorf("a forced GC stops the world, but the summary saw no stop-the-world: %s", s)
+	}
+	if s.GCMark <= 0 {
+		t.Errorf("no GC mark phase in the window: %s", s)
+	}
+}
+
+func TestOutlierBoundedAndGuessedLoop(t *testing.T) {
+	dir := t.TempDir()
+	rec, err := NewOutlierRecorder(dir, "toy", "bound", time.Millisecond, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewOutlierRecorder(dir, "toy", "second", time.Millisecond, 2); err == nil {
+		t.Error("a second flight recorder started while one runs")
+	}
+	for i := 0; i < 6; i++ {
+		go func() {}()
+		busy := time.Now()
+		for time.Since(busy) < 3*time.Millisecond { // a busy "callback" on an unmarked goroutine
+		}
+		rec.Observe(5 * time.Millisecond)
+		rec.Observe(6 * time.Millisecond) // while the first is pending: skipped
+		for j := 0; j < 200 && rec.pending.Load(); j++ {
+			time.Sleep(time.Millisecond) // let the writer finish, so each outlier gets its own file
+		}
+	}
+	outs, err := rec.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outs) != 2 {
+		t.Fatalf("captured %d outliers, want the limit 2", len(outs))
+	}
+	for i, o := range outs {
+		if want := TracePath(dir, "toy", "bound", i+1); o.TraceFile != want {
+			t.Errorf("outlier %d file %s, want %s", i, o.TraceFile, want)
+		}
+	}
+	if _, err := os.Stat(TracePath(dir, "toy", "bound", 3)); err == nil {
+		t.Error("a third trace file was written past the limit")
+	}
+	if rec.Skipped() < 2 {
+		t.Errorf("skipped %d, want >= 2 (an outlier right behind each captured one)", rec.Skipped())
+	}
+	if !strings.Contains(outs[0].Summary, "guessed") {
+		t.Errorf("with no MarkLoop the loop goroutine should be guessed: %s", outs[0].Summary)
+	}
+	// After Close, Observe is a no-op and Close is idempotent.
+	rec.Observe(time.Hour)
+	again, _ := rec.Close()
+	if len(again) != 2 {
+		t.Errorf("second Close returned %d outliers", len(again))
+	}
+	// A new recorder may start now that the first one stopped.
+	r2, err := NewOutlierRecorder(dir, "toy", "after", 0, 1)
+	if err != nil {
+		t.Fatalf("recorder after Close: %v", err)
+	}
+	r2.Close()
+}
+
+func TestOutlierRecorderBadInput(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []int{0, -1, 1001} {
+		if _, err := NewOutlierRecorder(dir, "w", "v", time.Millisecond, n); err == nil || !strings.Contains(err.Error(), "1..1000") {
+			t.Errorf("maxFiles=%d: err = %v, want a range error", n, err)
+		}
+	}
+	if _, err := NewOutlierRecorder(dir, "w/x", "v", time.Millisecond, 1); err == nil {
+		t.Error("workload with a slash accepted")
+	}
+}
+
+func TestObserveFastPathNoAlloc(t *testing.T) {
+	rec, err := NewOutlierRecorder(t.TempDir(), "w", "v", time.Second, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
+	if a := testing.AllocsPerRun(1000, func() { rec.Observe(time.Millisecond) }); a != 0 {
+		t.Errorf("Observe under the threshold allocates %v per call", a)
+	}
+	rec.SetThreshold(0) // disabled: everything is under
+	if a := testing.AllocsPerRun(1000, func() { rec.Observe(time.Hour) }); a != 0 {
+		t.Errorf("Observe while disabled allocates %v per call", a)
+	}
+	if rec.Threshold() != time.Duration(1<<63-1) {
+		t.Errorf("disabled threshold = %v", rec.Threshold())
+	}
+}
+
+func BenchmarkObserve(b *testing.B) {
+	rec, err := NewOutlierRecorder(b.TempDir(), "w", "v", time.Second, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rec.Close()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		rec.Observe(time.Duration(i & 0xffff))
+	}
+}
