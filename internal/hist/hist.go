@@ -47,7 +47,7 @@ func NewHistogram() *hdr.Histogram { return hdr.New(Lowest, Highest, Digits) }
 
 // IntervalStat is one -interval window, reported from the recording goroutine.
 type IntervalStat struct {
-	EndNs int64 // Now() at the window's end
+	EndNs int64 // the window's end, from the start of the measurement (From)
 	Ops   int64 // samples in the window
 	P99Ns int64 // corrected p99 of the window
 	MaxNs int64 // corrected max of the window
@@ -66,8 +66,8 @@ type Recorder struct {
 	Clamped int64 // samples above Highest, recorded as Highest
 
 	// observe, when non-nil, is called with each recorded corrected latency
-	// (outlier tracing). It must not allocate.
-	observe func(time.Duration)
+	// and this Recorder (outlier tracing). It must not allocate.
+	observe Observer
 
 	// Per-interval window (off when every == 0).
 	win      *hdr.Histogram
@@ -82,9 +82,14 @@ func NewRecorder(from int64) *Recorder {
 	return &Recorder{Corrected: NewHistogram(), Uncorrected: NewHistogram(), from: from}
 }
 
+// Observer is called by Record, on the recording goroutine, with each
+// recorded corrected latency and the Recorder it went into (so it may read the
+// running distribution, e.g. its p99.99, from the same goroutine).
+type Observer func(latency time.Duration, r *Recorder)
+
 // SetObserver makes Record call fn with every recorded corrected latency.
 // Call before recording starts.
-func (r *Recorder) SetObserver(fn func(time.Duration)) { r.observe = fn }
+func (r *Recorder) SetObserver(fn Observer) { r.observe = fn }
 
 // SetInterval makes Record call fn, from the recording goroutine, once per
 // elapsed window of length every (the first ending at from+every) that saw at
@@ -116,7 +121,7 @@ func (r *Recorder) Record(intended, start, end int64) {
 	_ = r.Corrected.RecordValue(c)   // in range by clamp: cannot fail
 	_ = r.Uncorrected.RecordValue(u) // in range by clamp: cannot fail
 	if r.observe != nil {
-		r.observe(time.Duration(c))
+		r.observe(time.Duration(c), r)
 	}
 	if r.win != nil {
 		r.window(end, c)
@@ -139,7 +144,7 @@ func (r *Recorder) clampSlow(c, u int64) (int64, int64) {
 func (r *Recorder) window(end, c int64) {
 	for end >= r.next {
 		if n := r.win.TotalCount(); n > 0 {
-			r.onWindow(IntervalStat{EndNs: r.next, Ops: n, P99Ns: r.win.ValueAtQuantile(99), MaxNs: r.win.Max()})
+			r.onWindow(IntervalStat{EndNs: r.next - r.from, Ops: n, P99Ns: r.win.ValueAtQuantile(99), MaxNs: r.win.Max()})
 			r.win.Reset()
 		}
 		r.next += r.every

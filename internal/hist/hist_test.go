@@ -59,7 +59,12 @@ func TestIntervalAndObserver(t *testing.T) {
 	var got []IntervalStat
 	r.SetInterval(time.Microsecond, func(s IntervalStat) { got = append(got, s) })
 	var seen int
-	r.SetObserver(func(time.Duration) { seen++ })
+	r.SetObserver(func(_ time.Duration, rr *Recorder) {
+		if rr != r {
+			t.Error("observer got another recorder")
+		}
+		seen++
+	})
 	// window 0: 10 samples of 50 ns; window 1 empty; window 2: one of 900 ns.
 	for i := int64(0); i < 10; i++ {
 		r.Record(i*10, i*10, i*10+50)
@@ -80,7 +85,7 @@ func TestIntervalAndObserver(t *testing.T) {
 func TestRecordAllocs(t *testing.T) {
 	r := NewRecorder(0)
 	r.SetInterval(time.Millisecond, func(IntervalStat) {})
-	r.SetObserver(func(time.Duration) {})
+	r.SetObserver(func(time.Duration, *Recorder) {})
 	start := Now()
 	if n := testing.AllocsPerRun(1000, func() { r.RecordNow(start, start) }); n != 0 {
 		t.Fatalf("Record allocates %v per sample", n)
