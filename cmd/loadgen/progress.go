@@ -1,0 +1,108 @@
+// progress.go: the progress line (stderr, only when stderr is a terminal)
+// and the -interval lines (stdout, as they come).
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/ringloop/ringloop/internal/hist"
+	"github.com/ringloop/ringloop/results"
+)
+
+type progress struct {
+	w       io.Writer // nil when stderr is not a terminal
+	total   int
+	n       int
+	perRun  time.Duration
+	started time.Time
+}
+
+func newProgress(stderr io.Writer, total int, perRun time.Duration) *progress {
+	p := &progress{total: total, perRun: perRun, started: time.Now()}
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		p.w = stderr
+	}
+	return p
+}
+
+func (p *progress) step(variant string, rep int) {
+	p.n++
+	if p.w == nil {
+		return
+	}
+	left := time.Duration(p.total-p.n+1) * p.perRun
+	fmt.Fprintf(p.w, "\r\033[K[%d/%d] %s run %d  (~%v left)", p.n, p.total, variant, rep+1, left.Round(time.Second))
+}
+
+func (p *progress) done() {
+	if p.w != nil {
+		fmt.Fprint(p.w, "\r\033[K")
+		p.w = nil
+	}
+}
+
+// intervalPrinter receives IntervalStats from loop goroutines (through a
+// buffered channel; a full channel drops the line and counts it) and prints
+// them and stores them in the result.
+type intervalPrinter struct {
+	out     io.Writer
+	file    *results.File
+	ch      chan intervalLine
+	wg      sync.WaitGroup
+	once    sync.Once
+	dropped int
+}
+
+type intervalLine struct {
+	workload, variant string
+	run               int
+	st                hist.IntervalStat
+}
+
+func newIntervalPrinter(out io.Writer, file *results.File) *intervalPrinter {
+	p := &intervalPrinter{out: out, file: file, ch: make(chan intervalLine, 4096)}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for l := range p.ch {
+			span := float64(file.Config.IntervalNs) / 1e9
+			iv := results.Interval{
+				Workload: l.workload, Variant: l.variant, Run: l.run,
+				OffsetNs: l.st.EndNs, Ops: l.st.Ops, Rate: float64(l.st.Ops) / span,
+				P99Ns: l.st.P99Ns, MaxNs: l.st.MaxNs,
+			}
+			p.file.Intervals = append(p.file.Intervals, iv)
+			fmt.Fprintf(p.out, "interval %s/%s run=%d t=%-8v ops=%-9d rate=%-8s/s p99=%-8s max=%s\n",
+				iv.Workload, iv.Variant, iv.Run, time.Duration(iv.OffsetNs).Round(time.Millisecond), iv.Ops, fmtRate(iv.Rate), fmtNs(float64(iv.P99Ns)), fmtNs(float64(iv.MaxNs)))
+		}
+	}()
+	return p
+}
+
+// hook returns the OnInterval callback for one run. It runs on the loop
+// goroutine: it only hands the stat to the channel.
+func (p *intervalPrinter) hook(workload, variant string, run int) func(hist.IntervalStat) {
+	return func(st hist.IntervalStat) {
+		select {
+		case p.ch <- intervalLine{workload, variant, run, st}:
+		default:
+			p.dropped++ // only the loop goroutine of this run writes it
+		}
+	}
+}
+
+func (p *intervalPrinter) close() {
+	p.once.Do(func() {
+		close(p.ch)
+		p.wg.Wait()
+		if p.dropped > 0 {
+			p.file.Warnings = append(p.file.Warnings, fmt.Sprintf("%d interval lines dropped (printer too slow)", p.dropped))
+		}
+	})
+}

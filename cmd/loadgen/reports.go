@@ -1,0 +1,92 @@
+// reports.go: the hooks into the reports engineer's packages (issue 9):
+// -report and -svg (package report), -profile and -trace-outliers (package
+// profiles). The `report` and `pprof` subcommands live in cmd_report.go and
+// cmd_pprof.go, which that engineer owns.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/ringloop/ringloop/internal/hist"
+	"github.com/ringloop/ringloop/profiles"
+	"github.com/ringloop/ringloop/report"
+	"github.com/ringloop/ringloop/results"
+)
+
+// maxOutlierFiles bounds the trace files written per run of a variant.
+const maxOutlierFiles = 5
+
+// autoOutlierMin is how many samples a run must have recorded before the
+// running p99.99 is used as the outlier threshold (below it p99.99 is the max).
+const autoOutlierMin = 10_000
+
+func startProfile(dir, workload, variant string) (func() error, error) {
+	return profiles.Start(dir, workload, variant)
+}
+
+// outlierHook wraps one run's profiles.OutlierRecorder. With a fixed
+// threshold (-outlier) it passes samples through; with none it keeps the
+// threshold at the run's running p99.99, re-read every 4096 samples on the
+// recording goroutine from that goroutine's own histogram.
+type outlierHook struct {
+	rec     *profiles.OutlierRecorder
+	variant string
+	observe hist.Observer
+}
+
+func newOutlierHook(dir, workload, variant string, rep int, threshold time.Duration) (*outlierHook, error) {
+	// One flight recorder per process: one OutlierRecorder per run, each
+	// writing <workload>-<variant>_run<rep>-<n>.trace.
+	r, err := profiles.NewOutlierRecorder(dir, workload, fmt.Sprintf("%s_run%d", variant, rep), threshold, maxOutlierFiles)
+	if err != nil {
+		return nil, err
+	}
+	h := &outlierHook{rec: r, variant: variant}
+	if threshold > 0 {
+		h.observe = func(d time.Duration, _ *hist.Recorder) { r.Observe(d) }
+	} else {
+		h.observe = func(d time.Duration, hr *hist.Recorder) {
+			if n := hr.Count(); n&4095 == 0 && n >= autoOutlierMin {
+				r.SetThreshold(time.Duration(hist.Quantile(hr.Corrected, 0.9999)))
+			}
+			r.Observe(d)
+		}
+	}
+	return h, nil
+}
+
+// close stops the recorder and returns its outliers under the real variant
+// name.
+func (h *outlierHook) close() ([]results.Outlier, error) {
+	outs, err := h.rec.Close()
+	for i := range outs {
+		outs[i].Variant = h.variant
+	}
+	return outs, err
+}
+
+// writeReports writes -report and -svg.
+func writeReports(fl *runFlags, f *results.File) error {
+	var errs []error
+	if fl.reportPath != "" {
+		fh, err := os.Create(fl.reportPath)
+		if err == nil {
+			err = report.WriteHTML(fh, f)
+			if cerr := fh.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("-report %s: %w", fl.reportPath, err))
+		}
+	}
+	if fl.svgDir != "" {
+		if err := report.WriteSVGs(fl.svgDir, f); err != nil {
+			errs = append(errs, fmt.Errorf("-svg %s: %w", fl.svgDir, err))
+		}
+	}
+	return errors.Join(errs...)
+}
