@@ -1,0 +1,145 @@
+// task_test.go: BenchmarkTask, what a sched.Task costs per coroutine engine, and
+// the floor it is judged against, BenchmarkFloor/op=coroswitch (a bare iter.Pull
+// next() round trip: the runtime's coroutine switch there and back).
+//
+// BenchmarkTask/op=O/coro=V, V in sched.CoroVariants():
+//   - op=await-done: Await of a future that is already done (no switch, no loop
+//     iteration; must be 0 allocs).
+//   - op=await-pending: the task awaits a fresh pending future that a loop callback
+//     completes; one op = one suspend/resume through the future's done-callback,
+//     future allocation included (asyncio's "await fut" round trip).
+//   - op=spawn: create a trivial task and run it to completion. A parent task
+//     creates them and awaits the last of every batch of spawnBatch, so the
+//     parent's own switch is amortised over the batch.
+//   - op=sleep0: Sleep(0) in a loop: one loop iteration and one suspend/resume.
+//
+// The timed region is inside the task body (b.ResetTimer / b.StopTimer there), so
+// creating and starting the loop is not counted. The loop uses the default inbox and
+// wakeup; nothing else runs on it.
+package bench_test
+
+import (
+	"iter"
+	"testing"
+
+	"github.com/ringloop/ringloop/future"
+	"github.com/ringloop/ringloop/sched"
+)
+
+func init() {
+	registerFloor("op=coroswitch", func(b *testing.B) {
+		next, stop := iter.Pull(func(yield func(struct{}) bool) {
+			for yield(struct{}{}) {
+			}
+		})
+		defer stop()
+		b.ReportAllocs()
+		for b.Loop() {
+			next()
+		}
+	})
+}
+
+const spawnBatch = 256
+
+func BenchmarkTask(b *testing.B) {
+	ops := []struct {
+		name string
+		body func(b *testing.B, l *sched.Loop, coro string) func(*sched.Coro) (int, error)
+	}{
+		{"await-done", benchAwaitDone},
+		{"await-pending", benchAwaitPending},
+		{"spawn", benchSpawn},
+		{"sleep0", benchSleep0},
+	}
+	for _, op := range ops {
+		for _, coro := range sched.CoroVariants() {
+			b.Run("op="+op.name+"/coro="+coro, func(b *testing.B) {
+				b.ReportAllocs()
+				l, err := sched.New()
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer l.Close()
+				t, err := sched.CreateTask(l, op.body(b, l, coro), sched.WithCoro(coro))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := l.RunUntilComplete(t); err != nil {
+					b.Fatal(err)
+				}
+			})
+		}
+	}
+}
+
+func benchAwaitDone(b *testing.B, l *sched.Loop, _ string) func(*sched.Coro) (int, error) {
+	return func(c *sched.Coro) (int, error) {
+		f := sched.CreateFuture[int](l)
+		_ = f.SetResult(1)
+		sum := 0
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			v, err := sched.Await(c, f)
+			if err != nil {
+				return 0, err
+			}
+			sum += v
+		}
+		b.StopTimer()
+		return sum, nil
+	}
+}
+
+func benchAwaitPending(b *testing.B, l *sched.Loop, _ string) func(*sched.Coro) (int, error) {
+	return func(c *sched.Coro) (int, error) {
+		var cur *future.Future[int]
+		complete := func() { _ = cur.SetResult(1) } // bound once: no closure per op
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			cur = sched.CreateFuture[int](l)
+			if err := l.Post(complete); err != nil {
+				return 0, err
+			}
+			if _, err := sched.Await(c, cur); err != nil {
+				return 0, err
+			}
+		}
+		b.StopTimer()
+		return 0, nil
+	}
+}
+
+func benchSpawn(b *testing.B, l *sched.Loop, coro string) func(*sched.Coro) (int, error) {
+	trivial := func(*sched.Coro) (int, error) { return 1, nil }
+	return func(c *sched.Coro) (int, error) {
+		opt := sched.WithCoro(coro)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			t, err := sched.CreateTask(l, trivial, opt)
+			if err != nil {
+				return 0, err
+			}
+			if i%spawnBatch == spawnBatch-1 || i == b.N-1 {
+				if _, err := sched.Await(c, t); err != nil {
+					return 0, err
+				}
+			}
+		}
+		b.StopTimer()
+		return 0, nil
+	}
+}
+
+func benchSleep0(b *testing.B, _ *sched.Loop, _ string) func(*sched.Coro) (int, error) {
+	return func(c *sched.Coro) (int, error) {
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if err := c.Sleep(0); err != nil {
+				return 0, err
+			}
+		}
+		b.StopTimer()
+		return 0, nil
+	}
+}

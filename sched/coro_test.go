@@ -1,0 +1,286 @@
+package sched
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/ringloop/ringloop/internal/goid"
+	"go.uber.org/goleak"
+)
+
+// stepJob records its progress and suspends steps times before returning.
+type stepJob struct {
+	steps  int
+	trace  *[]string
+	name   string
+	alive  []bool // what each suspend returned
+	gid    uintptr
+	unwind bool // set when a suspend returned false
+}
+
+func (j *stepJob) runCoro(co coroutine) {
+	j.gid = goid.Current()
+	for i := 0; i < j.steps; i++ {
+		*j.trace = append(*j.trace, fmt.Sprintf("%s:%d", j.name, i))
+		ok := co.suspend()
+		j.alive = append(j.alive, ok)
+		if !ok {
+			j.unwind = true
+			return
+		}
+	}
+	*j.trace = append(*j.trace, j.name+":end")
+}
+
+func eachEngine(t *testing.T, fn func(t *testing.T, e coroEngine, h *hookLog)) {
+	for _, name := range CoroVariants() {
+		t.Run("coro="+name, func(t *testing.T) {
+			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+			h := &hookLog{live: map[uintptr]bool{}}
+			e, ok := newCoroEngine(name, coroHooks{enter: h.enter, exit: h.exit})
+			if !ok {
+				t.Fatalf("newCoroEngine(%q) refused a listed variant", name)
+			}
+			fn(t, e, h)
+			e.close()
+			if n := h.count(); n != 0 {
+				t.Fatalf("%d coroutine goroutines still registered after close", n)
+			}
+		})
+	}
+}
+
+type hookLog struct {
+	mu      sync.Mutex
+	live    map[uintptr]bool
+	entered int
+}
+
+func (h *hookLog) enter(id uintptr) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.live[id] {
+		panic("entered twice")
+	}
+	h.live[id] = true
+	h.entered++
+}
+
+func (h *hookLog) exit(id uintptr) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.live[id] {
+		panic("exit without enter")
+	}
+	delete(h.live, id)
+}
+
+func (h *hookLog) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.live)
+}
+
+func TestCoroInterleaving(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e coroEngine, h *hookLog) {
+		var trace []string
+		a := &stepJob{steps: 2, trace: &trace, name: "a"}
+		b := &stepJob{steps: 1, trace: &trace, name: "b"}
+		ca, cb := e.get(a), e.get(b)
+		if ca.resume() {
+			t.Fatal("a finished before its first suspend")
+		}
+		if cb.resume() {
+			t.Fatal("b finished before its first suspend")
+		}
+		if ca.goid() == 0 || ca.goid() == cb.goid() || ca.goid() == goid.Current() {
+			t.Fatalf("goids: a=%x b=%x caller=%x", ca.goid(), cb.goid(), goid.Current())
+		}
+		if a.gid != ca.goid() {
+			t.Fatalf("job ran on %x, coroutine reports %x", a.gid, ca.goid())
+		}
+		if !cb.resume() {
+			t.Fatal("b did not finish")
+		}
+		e.put(cb)
+		if ca.resume() {
+			t.Fatal("a finished early")
+		}
+		if !ca.resume() {
+			t.Fatal("a did not finish")
+		}
+		e.put(ca)
+		want := "a:0 b:0 b:end a:1 a:end"
+		if got := strings.Join(trace, " "); got != want {
+			t.Fatalf("trace %q, want %q", got, want)
+		}
+		for _, ok := range append(a.alive, b.alive...) {
+			if !ok {
+				t.Fatal("suspend returned false without kill")
+			}
+		}
+	})
+}
+
+func TestCoroPoolReuses(t *testing.T) {
+	h := &hookLog{live: map[uintptr]bool{}}
+	e, _ := newCoroEngine(CoroPull, coroHooks{enter: h.enter, exit: h.exit})
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	var trace []string
+	var first uintptr
+	for i := 0; i < 10; i++ {
+		j := &stepJob{steps: 1, trace: &trace, name: "j"}
+		c := e.get(j)
+		c.resume()
+		if !c.resume() {
+			t.Fatal("job did not finish")
+		}
+		if i == 0 {
+			first = j.gid
+		} else if j.gid != first {
+			t.Fatalf("job %d ran on goroutine %x, want the pooled %x", i, j.gid, first)
+		}
+		e.put(c)
+	}
+	if h.entered != 1 {
+		t.Fatalf("%d goroutines started for 10 sequential jobs, want 1", h.entered)
+	}
+	if e.idle() != 1 {
+		t.Fatalf("idle = %d, want 1", e.idle())
+	}
+	e.close()
+	if e.idle() != 0 || h.count() != 0 {
+		t.Fatalf("after close: idle %d, registered %d", e.idle(), h.count())
+	}
+}
+
+func TestCoroPoolBound(t *testing.T) {
+	h := &hookLog{live: map[uintptr]bool{}}
+	e := &pullEngine{hooks: coroHooks{enter: h.enter, exit: h.exit}, max: 2}
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	var trace []string
+	var cs []coroutine
+	for i := 0; i < 5; i++ {
+		c := e.get(&stepJob{steps: 0, trace: &trace, name: "j"})
+		cs = append(cs, c)
+		if !c.resume() {
+			t.Fatal("job did not finish")
+		}
+	}
+	for _, c := range cs {
+		e.put(c)
+	}
+	if e.idle() != 2 || h.count() != 2 {
+		t.Fatalf("idle %d, live %d; want 2 and 2", e.idle(), h.count())
+	}
+	e.close()
+	if h.count() != 0 {
+		t.Fatal("parked coroutines survived close")
+	}
+}
+
+func TestCoroKillUnwinds(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e coroEngine, h *hookLog) {
+		var trace []string
+		j := &stepJob{steps: 3, trace: &trace, name: "k"}
+		c := e.get(j)
+		c.resume()
+		c.resume()
+		if !c.kill() {
+			t.Fatal("kill did not finish the job")
+		}
+		e.put(c)
+		if !j.unwind || len(j.alive) != 2 || !j.alive[0] || j.alive[1] {
+			t.Fatalf("alive %v unwind %v", j.alive, j.unwind)
+		}
+	})
+}
+
+func TestCoroInspect(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e coroEngine, h *hookLog) {
+		var trace []string
+		j := &stepJob{steps: 1, trace: &trace, name: "i"}
+		c := e.get(j)
+		c.resume()
+		var onStack bool
+		var where uintptr
+		c.inspect(func() {
+			where = goid.Current()
+			pcs := make([]uintptr, 32)
+			fs := runtime.CallersFrames(pcs[:runtime.Callers(1, pcs)])
+			for {
+				f, more := fs.Next()
+				if strings.HasSuffix(f.Function, "(*stepJob).runCoro") {
+					onStack = true
+				}
+				if !more {
+					break
+				}
+			}
+		})
+		if where != c.goid() || !onStack {
+			t.Fatalf("probe ran on %x (coroutine %x), saw job frame: %v", where, c.goid(), onStack)
+		}
+		if !c.resume() {
+			t.Fatal("job did not finish after inspect")
+		}
+		e.put(c)
+		if len(j.alive) != 1 || !j.alive[0] {
+			t.Fatalf("inspect disturbed the job: alive %v", j.alive)
+		}
+	})
+}
+
+// TestCoroLockedThread runs the engines from a goroutine locked to its OS thread, as
+// a loop created with WithLockOSThread(true) does.
+func TestCoroLockedThread(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e coroEngine, h *hookLog) {
+		done := make(chan string)
+		go func() {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			var trace []string
+			for i := 0; i < 3; i++ {
+				j := &stepJob{steps: 2, trace: &trace, name: "l"}
+				c := e.get(j)
+				for !c.resume() {
+				}
+				e.put(c)
+			}
+			e.close() // on the locked thread, as the runtime requires
+			done <- strings.Join(trace, " ")
+		}()
+		got := <-done
+		if want := strings.Repeat("l:0 l:1 l:end ", 3); got+" " != want {
+			t.Fatalf("trace %q", got)
+		}
+	})
+}
+
+// loopJob suspends forever until killed: one resume = one suspend/resume round trip.
+type loopJob struct{}
+
+func (loopJob) runCoro(co coroutine) {
+	for co.suspend() {
+	}
+}
+
+func BenchmarkCoroSwitch(b *testing.B) {
+	for _, name := range CoroVariants() {
+		b.Run("coro="+name, func(b *testing.B) {
+			e, _ := newCoroEngine(name, coroHooks{})
+			c := e.get(loopJob{})
+			c.resume()
+			b.ReportAllocs()
+			for b.Loop() {
+				c.resume()
+			}
+			c.kill()
+			e.put(c)
+			e.close()
+		})
+	}
+}

@@ -1,0 +1,536 @@
+// Task: a coroutine wrapped in a Future (asyncio's _asyncio.Task), run on a Loop.
+//
+// A coroutine is an ordinary Go function func(*Coro) (T, error). It awaits through
+// its *Coro handle: Await(co, fut) returns at once when fut is done (no switch, no
+// loop iteration, no allocation) and otherwise suspends the task (not the loop)
+// until fut's done-callback resumes it on the loop. The task's Future gets the
+// coroutine's return: a result, an error (the task's exception), or a cancellation.
+//
+// How a task runs (one step = asyncio's __step):
+//
+//  1. CreateTask posts step (call_soon), as asyncio does: the body starts in a later
+//     iteration, never inside CreateTask.
+//  2. step runs on the loop goroutine. On the first step it takes a coroutine from
+//     the loop's engine (coro.go) and hands it the body; then it resumes the
+//     coroutine, which runs the body on the loop's thread until the body suspends
+//     (Await on a pending future, Sleep) or returns.
+//  3. Suspended: the body left its waiter in t.waiter. Back on the loop, step does
+//     what asyncio's __step does with a yielded future: honour a pending Cancel by
+//     cancelling the waiter, then register step as the waiter's done-callback
+//     (OnDone, no allocation). A bare yield (Sleep(0)) re-posts step instead.
+//     Every Future call of the await path (OnDone, SetResult, Cancel) thus happens
+//     on the loop goroutine itself, where future's InLoop check is one compare.
+//  4. Returned: step gives the coroutine back to the engine and completes the task's
+//     Future from the body's (value, error): error nil -> result (or cancelled, if a
+//     Cancel arrived after the last await); an error matching future.ErrCancelled ->
+//     cancelled with that error's message; any other error -> exception. A panic in
+//     the body was recovered on the coroutine and becomes a *TaskPanicError
+//     exception carrying the panic value and stack; the loop is untouched.
+//
+// Cancellation (asyncio 3.11+ semantics): Cancel(msg) on a done task returns false.
+// Otherwise it counts the request (Cancelling) and, if the task waits on a future
+// that accepts the cancel, that future is cancelled (so Await returns its
+// *future.CancelledError carrying msg); else mustCancel is set and the next
+// suspension point (or the first step) delivers a *future.CancelledError{msg}.
+// The body may swallow it and go on, or return it (the task ends cancelled).
+// Uncancel decrements the count and, at zero, withdraws a not-yet-delivered request.
+//
+// Ownership: a Task belongs to its loop goroutine, as in asyncio (tasks are not
+// thread-safe): CreateTask, Cancel, Uncancel, SetName, GetStack and AddDoneCallback
+// are loop-goroutine calls (a task body runs on the loop's behalf and may call them
+// too). The body runs on a coroutine goroutine, but only while the loop goroutine is
+// blocked resuming it, so the two never run at once; every field below is handed
+// between them across a coroutine switch or a channel operation (coro.go). Done,
+// Result, Exception, Err and Wait (the Future's thread-safe part) may be called from
+// any goroutine. The exception "retrieved" flag is the one atomic: the GC's cleanup
+// goroutine reads it (unretrieved reports, task_loop.go).
+package sched
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"sync/atomic"
+
+	"github.com/ringloop/ringloop/future"
+	"github.com/ringloop/ringloop/internal/goid"
+)
+
+// AwaitableOf is an awaitable with a typed result: *future.Future[T], *Task[T],
+// *Gathering[T]'s elements and Shield's result all satisfy it. Await, WaitFor,
+// Gather and Shield take it, and Go infers T from the argument.
+type AwaitableOf[T any] interface {
+	future.Awaitable
+	Result() (T, error)
+}
+
+// AnyTask is the non-generic view of a *Task[T] (AllTasks, CurrentTask, Coro.Task).
+type AnyTask interface {
+	future.Awaitable
+	GetName() string
+	SetName(name string)
+	Cancelling() int
+	Uncancel() int
+	GetStack(limit int) []runtime.Frame
+	PrintStack(limit int, w io.Writer) error
+	String() string
+	core() *taskCore
+}
+
+// Errors specific to tasks; all errors.Is-able.
+var (
+	// ErrTaskSetResult: a Task's result comes from its coroutine; SetResult and
+	// SetException refuse (asyncio raises RuntimeError). Matches
+	// future.ErrInvalidState too.
+	ErrTaskSetResult error = &taskStateError{"sched: Task does not support SetResult / SetException"}
+	// ErrAwaitSelf is returned by Await when a task awaits itself.
+	ErrAwaitSelf error = &taskStateError{"sched: a Task cannot await itself"}
+	// ErrTaskDestroyed is the error reported for a task still pending when its
+	// loop closed ("Task was destroyed but it is pending!").
+	ErrTaskDestroyed = errors.New("sched: Task was destroyed but it is pending")
+)
+
+type taskStateError struct{ msg string }
+
+func (e *taskStateError) Error() string        { return e.msg }
+func (e *taskStateError) Is(target error) bool { return target == future.ErrInvalidState }
+
+// TaskPanicError is the exception of a task whose coroutine panicked: the panic
+// value and the stack at the panic. errors.Is(err, ErrPanic) holds, and when the
+// value is an error, errors.Is/As reach it too.
+type TaskPanicError struct {
+	Task  string // the task's name when it panicked
+	Value any    // what the coroutine panicked with
+	Stack []byte // debug.Stack() taken while panicking (the panic's frames included)
+}
+
+func (e *TaskPanicError) Error() string {
+	return fmt.Sprintf("sched: task %s panicked: %v", e.Task, e.Value)
+}
+
+// Unwrap returns ErrPanic and, when the panic value is an error, that error.
+func (e *TaskPanicError) Unwrap() []error {
+	if err, ok := e.Value.(error); ok {
+		return []error{ErrPanic, err}
+	}
+	return []error{ErrPanic}
+}
+
+// TaskOption configures CreateTask.
+type TaskOption func(*taskOptions) error
+
+type taskOptions struct {
+	name string
+	coro string
+}
+
+// WithName names the task (asyncio's create_task(name=...)). Without it tasks are
+// named Task-1, Task-2, ... in creation order, process-wide.
+func WithName(name string) TaskOption {
+	return func(o *taskOptions) error { o.name = name; return nil }
+}
+
+// WithCoro selects the coroutine engine that runs the task's body: one of
+// CoroVariants() ("coro", the default; "coro-nopool"; "goroutine").
+func WithCoro(name string) TaskOption {
+	return func(o *taskOptions) error {
+		for _, v := range CoroVariants() {
+			if v == name {
+				o.coro = name
+				return nil
+			}
+		}
+		return fmt.Errorf("sched: WithCoro(%q): unknown coroutine engine, want one of %q", name, CoroVariants())
+	}
+}
+
+// taskCounter numbers tasks process-wide for their default names; Add by every
+// CreateTask, on any loop's goroutine (a relaxed counter: only uniqueness and
+// per-goroutine creation order matter).
+var taskCounter atomic.Uint64
+
+// Coro is the handle a task's coroutine receives: the body awaits, sleeps and
+// reaches its task and loop through it. It is valid only inside that body, on the
+// coroutine's own goroutine; Await and Sleep panic elsewhere.
+type Coro struct {
+	t *taskCore
+}
+
+// Loop returns the loop the task runs on.
+func (c *Coro) Loop() *Loop { return c.t.loop }
+
+// Task returns the task this coroutine belongs to (asyncio.current_task()).
+func (c *Coro) Task() AnyTask { return c.t.self }
+
+// Wait suspends the task until a is done and returns a.Err(): the non-generic
+// Await, for awaitables whose value is not needed.
+func (c *Coro) Wait(a future.Awaitable) error {
+	if !a.Done() {
+		if err := c.t.suspendOn(a); err != nil {
+			return err
+		}
+	}
+	return a.Err()
+}
+
+// Await returns a's result, suspending the task (not the loop) while a is pending.
+// A done a returns at once: no coroutine switch, no loop iteration, no allocation.
+// If the task is cancelled while it waits, Await returns a *future.CancelledError
+// (errors.Is(err, future.ErrCancelled)) carrying the Cancel message. Call it only
+// from the body of the task that c belongs to.
+func Await[T any](c *Coro, a AwaitableOf[T]) (T, error) {
+	if !a.Done() {
+		if err := c.t.suspendOn(a); err != nil {
+			var zero T
+			return zero, err
+		}
+	}
+	return a.Result()
+}
+
+// killSignal is panicked through a body whose coroutine is being destroyed (its
+// loop closed while it was pending), so the body's defers run, as Python's
+// GeneratorExit does; callBody recovers it.
+type killSignal struct{}
+
+// taskCore is the non-generic part of a task; *Task[T] embeds it. Loop-owned,
+// handed to the coroutine across switches (see the file comment).
+type taskCore struct {
+	co     Coro       // the handle the body receives; co.t points back here
+	loop   *Loop      // immutable
+	lt     *loopTasks // the loop's task bookkeeping; immutable
+	self   AnyTask    // the *Task[T] itself; immutable
+	engine coroEngine // immutable
+	step   func()     // the *Task[T]'s step, bound once; immutable
+	cr     coroutine  // the coroutine running the body; nil before the first step and after it returned
+
+	waiter     future.Awaitable // what the suspended body awaits; nil while running or on a bare yield
+	mustCancel bool             // a Cancel is waiting for the next suspension point
+	cancelMsg  string
+	numCancels int // Cancelling(): requests not yet withdrawn by Uncancel
+	killed     bool
+	started    bool
+
+	num  uint64 // default name Task-<num>
+	name string // "" -> Task-<num>
+
+	idx      int       // index in lt.pending while pending, -1 after
+	panicPCs []uintptr // the panic's frames (newest first) for GetStack
+	panicVal any       // the panic's value, for PrintStack
+	report   *taskReport
+}
+
+func (t *taskCore) core() *taskCore { return t }
+
+// suspendOn is the one place a body gives control back to the loop: waiting for w,
+// or (w == nil) for one loop iteration. It returns the cancellation a Cancel
+// delivered at this suspension point, or nil.
+func (t *taskCore) suspendOn(w future.Awaitable) error {
+	if t.cr == nil || goid.Current() != t.cr.goid() {
+		panic("ringloop: sched.Await/Sleep called outside the body of its task (another goroutine, or after the body returned)")
+	}
+	if w != nil {
+		if any(w) == any(t.self) {
+			return ErrAwaitSelf
+		}
+		if w.GetLoop() != future.Loop(t.loop) {
+			return ErrWrongLoop
+		}
+	}
+	t.waiter = w
+	alive := t.cr.suspend()
+	t.waiter = nil
+	if !alive {
+		panic(killSignal{})
+	}
+	if t.mustCancel {
+		t.mustCancel = false
+		return &future.CancelledError{Msg: t.cancelMsg}
+	}
+	return nil
+}
+
+// afterSuspend is step's half of a suspension (loop goroutine): asyncio's handling
+// of the future a coroutine yielded.
+func (t *taskCore) afterSuspend() {
+	w := t.waiter
+	if w == nil { // bare yield: run again next iteration
+		t.post()
+		return
+	}
+	if t.mustCancel && w.Cancel(t.cancelMsg) {
+		t.mustCancel = false
+	}
+	w.OnDone(t.step)
+}
+
+func (t *taskCore) post() {
+	if err := t.loop.Post(t.step); err != nil {
+		// The loop closed under a running task: nothing will resume it; Close's
+		// task shutdown (task_loop.go) reports and unwinds it.
+		_ = err
+	}
+}
+
+// GetName returns the task's name (Task-N unless named).
+func (t *taskCore) GetName() string {
+	if t.name == "" {
+		return "Task-" + strconv.FormatUint(t.num, 10)
+	}
+	return t.name
+}
+
+// SetName renames the task.
+func (t *taskCore) SetName(name string) {
+	if name == "" {
+		name = "Task-" + strconv.FormatUint(t.num, 10)
+	}
+	t.name = name
+}
+
+// Cancelling returns the number of pending cancellation requests: Cancel calls not
+// yet withdrawn by Uncancel (asyncio's cancelling()).
+func (t *taskCore) Cancelling() int { return t.numCancels }
+
+// Uncancel withdraws one cancellation request and returns how many remain. When
+// none remain, a cancellation not yet delivered to the body is dropped (asyncio
+// 3.13's uncancel).
+func (t *taskCore) Uncancel() int {
+	if t.numCancels > 0 {
+		t.numCancels--
+		if t.numCancels == 0 {
+			t.mustCancel = false
+		}
+	}
+	return t.numCancels
+}
+
+// Task is a coroutine wrapped in a Future: every method of *future.Future[T] is
+// promoted (Done, Result, Exception, Err, Cancelled, AddDoneCallback, OnDone,
+// Wait, ...), with Cancel, SetResult, SetException and String replaced by the
+// task's own.
+type Task[T any] struct {
+	*future.Future[T]
+	taskCore
+	fn func(*Coro) (T, error)
+
+	// The body's return, written on the coroutine, read by step after the switch.
+	val T
+	err error
+}
+
+// CreateTask wraps fn in a task scheduled on l and returns it (asyncio's
+// loop.create_task). The body starts in a later loop iteration. Call it on l's
+// goroutine (a callback or a task body) or before l runs. It fails on a closed
+// loop (ErrClosed) and on a bad option (the error names it).
+func CreateTask[T any](l *Loop, fn func(*Coro) (T, error), opts ...TaskOption) (*Task[T], error) {
+	if fn == nil {
+		panic("ringloop: sched.CreateTask: nil coroutine")
+	}
+	o := taskOptions{coro: CoroPull}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	lt, err := tasksOf(l)
+	if err != nil {
+		return nil, err
+	}
+	eng := lt.engine(o.coro)
+	t := &Task[T]{Future: future.New[T](l), fn: fn}
+	c := &t.taskCore
+	c.co.t = c
+	c.loop, c.lt, c.self, c.engine = l, lt, t, eng
+	c.step = t.stepTask
+	c.num = taskCounter.Add(1)
+	c.name = o.name
+	if err := l.Post(c.step); err != nil {
+		return nil, err
+	}
+	lt.add(c)
+	return t, nil
+}
+
+// CreateTask is the non-generic spelling of CreateTask(l, fn, opts...) for bodies
+// whose result is not typed (asyncio's loop.create_task).
+func (l *Loop) CreateTask(fn func(*Coro) (any, error), opts ...TaskOption) (*Task[any], error) {
+	return CreateTask(l, fn, opts...)
+}
+
+// GetCoro returns the coroutine function the task runs (asyncio's get_coro).
+func (t *Task[T]) GetCoro() func(*Coro) (T, error) { return t.fn }
+
+// Cancel requests the task's cancellation (see the file comment). It returns false
+// if the task is done. Loop goroutine only; from elsewhere use
+// l.CallSoonThreadsafe(func() { t.Cancel(msg) }).
+func (t *Task[T]) Cancel(msg string) bool {
+	t.markRetrieved() // asyncio: cancel() clears _log_traceback
+	if t.Future.Done() {
+		return false
+	}
+	t.numCancels++
+	if w := t.waiter; w != nil && w.Cancel(msg) {
+		return true
+	}
+	t.mustCancel = true
+	t.cancelMsg = msg
+	return true
+}
+
+// SetResult always fails: a task's result is its coroutine's return.
+func (t *Task[T]) SetResult(T) error { return ErrTaskSetResult }
+
+// SetException always fails: a task's exception is its coroutine's error.
+func (t *Task[T]) SetException(error) error { return ErrTaskSetResult }
+
+// Result returns the coroutine's result, its error, or the cancellation error
+// (see future.Future.Result); it marks the exception retrieved.
+func (t *Task[T]) Result() (T, error) {
+	t.markRetrieved()
+	return t.Future.Result()
+}
+
+// Exception is future.Future.Exception; it marks the exception retrieved.
+func (t *Task[T]) Exception() error {
+	t.markRetrieved()
+	return t.Future.Exception()
+}
+
+// Err is future.Future.Err; it marks the exception retrieved.
+func (t *Task[T]) Err() error {
+	t.markRetrieved()
+	return t.Future.Err()
+}
+
+// String describes the task like asyncio's repr: <Task pending name='Task-1'>.
+func (t *Task[T]) String() string {
+	state := "pending"
+	switch {
+	case t.Future.Cancelled():
+		state = "cancelled"
+	case t.Future.Done():
+		state = "finished"
+		if err := t.Future.Exception(); err != nil {
+			return fmt.Sprintf("<Task %s name=%q exception=%v>", state, t.GetName(), err)
+		}
+	case t.numCancels > 0:
+		state = "cancelling"
+	}
+	return fmt.Sprintf("<Task %s name=%q>", state, t.GetName())
+}
+
+func (t *Task[T]) markRetrieved() {
+	if r := t.report; r != nil {
+		r.retrieved.Store(true) // pairs with the Load in reportUnretrieved
+	}
+}
+
+// stepTask is asyncio's __step: run the body until it suspends or returns. Loop
+// goroutine only; posted by CreateTask, Sleep(0), or registered with OnDone on the
+// awaited future.
+func (t *Task[T]) stepTask() {
+	if t.Future.Done() || t.killed {
+		return
+	}
+	lt := t.lt
+	if t.cr == nil {
+		if t.mustCancel { // cancelled before it started: the body never runs
+			t.mustCancel = false
+			t.started = true
+			lt.remove(&t.taskCore)
+			t.Future.Cancel(t.cancelMsg)
+			return
+		}
+		t.started = true
+		t.cr = t.engine.get(t)
+	}
+	prev := lt.current
+	lt.current = t
+	finished := t.cr.resume()
+	lt.current = prev
+	if !finished {
+		t.afterSuspend()
+		return
+	}
+	t.engine.put(t.cr)
+	t.cr = nil
+	t.complete()
+}
+
+// runCoro is the coroutine job (coroJob): call the body, keep its return for step.
+func (t *Task[T]) runCoro(coroutine) {
+	t.val, t.err = t.callBody()
+}
+
+// callBody calls the body and turns a panic into a *TaskPanicError (or, for the
+// kill signal, into killed).
+func (t *Task[T]) callBody() (v T, err error) {
+	normal := false
+	defer func() {
+		if normal {
+			return
+		}
+		r := recover()
+		if r == nil { // runtime.Goexit: cannot be stopped; see docs/notes/task.md
+			return
+		}
+		if _, ok := r.(killSignal); ok {
+			t.killed = true
+			return
+		}
+		pcs := make([]uintptr, 64)
+		t.panicPCs = pcs[:runtime.Callers(1, pcs)]
+		t.panicVal = r
+		err = &TaskPanicError{Task: t.GetName(), Value: r, Stack: debug.Stack()}
+	}()
+	v, err = t.fn(&t.co)
+	normal = true
+	return v, err
+}
+
+// complete settles the task's Future from the body's return. Loop goroutine.
+func (t *Task[T]) complete() {
+	t.lt.remove(&t.taskCore)
+	if t.killed {
+		return
+	}
+	v, err := t.val, t.err
+	var zero T
+	t.val, t.err = zero, nil
+	switch {
+	case err == nil && t.mustCancel: // cancelled after the last suspension point
+		t.mustCancel = false
+		t.Future.Cancel(t.cancelMsg)
+	case err == nil:
+		t.Future.SetResult(v)
+	case errors.Is(err, future.ErrCancelled):
+		msg := ""
+		var ce *future.CancelledError
+		if errors.As(err, &ce) {
+			msg = ce.Msg
+		}
+		t.Future.Cancel(msg)
+	default:
+		t.Future.SetException(err)
+		t.armUnretrieved(err)
+	}
+}
+
+// armUnretrieved makes the GC report err if the task is dropped before anyone
+// looked at its outcome (asyncio's "Task exception was never retrieved"). The
+// report state lives outside the task so the cleanup does not keep it alive.
+func (t *Task[T]) armUnretrieved(err error) {
+	r := &taskReport{loop: t.loop, name: t.GetName(), err: err}
+	if pe, ok := err.(*TaskPanicError); ok {
+		r.stack = pe.Stack
+	}
+	t.report = r
+	runtime.AddCleanup(t, reportUnretrieved, r)
+}

@@ -1,0 +1,223 @@
+// Per-loop task bookkeeping: the coroutine engines (and their pools of parked
+// coroutines), the set of pending tasks (AllTasks), the current task
+// (CurrentTask), and the shutdown that leaves no coroutine goroutine behind.
+//
+// Invariants:
+//   - One loopTasks per Loop, created on the first CreateTask and found through
+//     loopTaskStates (one map load per CreateTask). Every field is owned by the loop
+//     goroutine (or by the loop's owner while it is not running), like the loop's
+//     ready queue.
+//   - pending holds exactly the tasks created and not yet completed (or destroyed);
+//     taskCore.idx is each one's index, -1 once it left. Removal swaps with the last
+//     element: O(1), order not kept (asyncio's all_tasks is a set).
+//   - Coroutine goroutines are registered for the loop (registerGoroutine) for their
+//     whole life, so InLoop and RunningLoop answer inside task bodies.
+//   - shutdownTasks destroys every pending task (its body unwinds through its defers,
+//     asyncio's GeneratorExit; the loop's exception handler is told "Task was
+//     destroyed but it is pending!") and ends every parked coroutine. After it, no
+//     goroutine started for this loop's tasks is left (goleak-tested).
+//   - The runtime allows a coroutine to be switched to only from the thread-lock
+//     state it was created under (coro.go). On a loop built WithLockOSThread(true),
+//     which locks per run, switching outside a run would abort the process, so
+//     shutdownTasks outside a run does not switch there: it reports the tasks and
+//     leaves their coroutines parked (see docs/notes/task.md). Run does its
+//     shutdown inside a final run, where it is always allowed.
+package sched
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	xsync4 "github.com/puzpuzpuz/xsync/v4"
+)
+
+type loopTasks struct {
+	loop    *Loop
+	pending []*taskCore
+	current AnyTask                     // the task whose body is running; nil between tasks
+	engines [numCoroVariants]coroEngine // by coroIndex, built on first use
+	hooks   coroHooks                   // register / unregister coroutine goroutines for loop
+}
+
+const numCoroVariants = 3
+
+func coroIndex(name string) int {
+	for i, v := range CoroVariants() {
+		if v == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// loopTaskStates maps a loop to its task bookkeeping. Entries are removed by
+// shutdownTasks (Run, and Close once sched calls closeTasks).
+var loopTaskStates = xsync4.NewMap[*Loop, *loopTasks]()
+
+// tasksOf returns l's task bookkeeping, creating it on first use.
+func tasksOf(l *Loop) (*loopTasks, error) {
+	if l.IsClosed() {
+		return nil, ErrClosed
+	}
+	if lt, ok := loopTaskStates.Load(l); ok {
+		return lt, nil
+	}
+	lt := &loopTasks{loop: l}
+	lt.hooks = coroHooks{
+		enter: func(id uintptr) { registerGoroutine(id, l) },
+		exit:  unregisterGoroutine,
+	}
+	lt, _ = loopTaskStates.LoadOrStore(l, lt)
+	return lt, nil
+}
+
+// engine returns the engine called name (a CoroVariants name, already checked).
+func (lt *loopTasks) engine(name string) coroEngine {
+	i := coroIndex(name)
+	e := lt.engines[i]
+	if e == nil {
+		e, _ = newCoroEngine(name, lt.hooks)
+		lt.engines[i] = e
+	}
+	return e
+}
+
+func (lt *loopTasks) add(t *taskCore) {
+	t.idx = len(lt.pending)
+	lt.pending = append(lt.pending, t)
+}
+
+func (lt *loopTasks) remove(t *taskCore) {
+	i := t.idx
+	if i < 0 {
+		return
+	}
+	last := len(lt.pending) - 1
+	if i != last {
+		lt.pending[i] = lt.pending[last]
+		lt.pending[i].idx = i
+	}
+	lt.pending[last] = nil
+	lt.pending = lt.pending[:last]
+	t.idx = -1
+}
+
+// idleCoroutines reports how many parked coroutines the loop's engines hold.
+func (lt *loopTasks) idleCoroutines() int {
+	n := 0
+	for _, e := range lt.engines {
+		if e != nil {
+			n += e.idle()
+		}
+	}
+	return n
+}
+
+// AllTasks returns the loop's pending tasks (asyncio.all_tasks), in no particular
+// order. Loop goroutine only (or the owner while the loop is not running).
+func AllTasks(l *Loop) []AnyTask {
+	lt, ok := loopTaskStates.Load(l)
+	if !ok {
+		return nil
+	}
+	out := make([]AnyTask, 0, len(lt.pending))
+	for _, t := range lt.pending {
+		out = append(out, t.self)
+	}
+	return out
+}
+
+// CurrentTask returns the task whose body is running on l right now, or nil
+// (asyncio.current_task). Loop goroutine only; inside a body, Coro.Task is the
+// direct way.
+func CurrentTask(l *Loop) AnyTask {
+	lt, ok := loopTaskStates.Load(l)
+	if !ok || lt.current == nil {
+		return nil
+	}
+	return lt.current
+}
+
+// closeTasks is the Close hook: sched's Close calls it once the loop is closed
+// and no longer running. See shutdownTasks.
+func (l *Loop) closeTasks() { shutdownTasks(l, !l.cfg.lockOSThread) }
+
+// shutdownTasks destroys l's pending tasks and ends its parked coroutines. With
+// mayDestroy false (a locked loop outside a run) it only reports them. Loop owner
+// only; idempotent.
+func shutdownTasks(l *Loop, maySwitch bool) {
+	lt, ok := loopTaskStates.Load(l)
+	if !ok {
+		return
+	}
+	for len(lt.pending) > 0 {
+		t := lt.pending[len(lt.pending)-1]
+		lt.remove(t)
+		t.destroy(maySwitch)
+	}
+	if maySwitch {
+		for _, e := range lt.engines {
+			if e != nil {
+				e.close()
+			}
+		}
+		loopTaskStates.Delete(l)
+	}
+}
+
+// destroy ends a pending task whose loop is going away: its body (if it started)
+// unwinds through its defers, and the loop's exception handler is told.
+func (t *taskCore) destroy(maySwitch bool) {
+	desc := t.self.String()
+	t.killed = true
+	msg := "Task was destroyed but it is pending!"
+	if t.cr != nil {
+		if maySwitch {
+			if t.cr.kill() {
+				t.engine.put(t.cr)
+				t.cr = nil
+			} else {
+				msg = "Task was destroyed but it is pending, and its body refused to unwind!"
+			}
+		} else {
+			msg = "Task was destroyed but it is pending; its coroutine is parked (loop locked to its OS thread, closed outside a run)!"
+		}
+	}
+	t.loop.CallExceptionHandler(ExceptionContext{
+		Message: msg,
+		Err:     fmt.Errorf("%w: %s", ErrTaskDestroyed, desc),
+		Loop:    t.loop,
+	})
+}
+
+// taskReport is what a failed task's cleanup needs, kept outside the task so the
+// cleanup does not keep the task reachable.
+type taskReport struct {
+	retrieved atomic.Bool // Store by Result/Exception/Err/Cancel on the task; Load by reportUnretrieved
+	loop      *Loop
+	name      string
+	err       error
+	stack     []byte
+}
+
+// reportUnretrieved runs on the runtime's cleanup goroutine after a failed task
+// became unreachable. If nobody looked at the task's outcome it reports it, on the
+// loop when the loop still runs callbacks, else directly.
+func reportUnretrieved(r *taskReport) {
+	if r.retrieved.Load() { // pairs with the Store in markRetrieved
+		return
+	}
+	l := r.loop
+	ctx := ExceptionContext{
+		Message: "Task exception was never retrieved (task " + r.name + ")",
+		Err:     r.err,
+		Stack:   r.stack,
+		Loop:    l,
+	}
+	if pe, ok := r.err.(*TaskPanicError); ok {
+		ctx.Panic = pe.Value
+	}
+	if err := l.PostThreadsafe(func() { l.CallExceptionHandler(ctx) }); err != nil {
+		l.CallExceptionHandler(ctx) // closed: no loop goroutine to race with
+	}
+}
