@@ -148,28 +148,6 @@ const (
 	dispQueued
 )
 
-// callback is one registration: exactly one of full and bare is non-nil.
-type callback[T any] struct {
-	full func(*Future[T]) // AddDoneCallback
-	bare func()           // OnDone
-}
-
-func (c *callback[T]) call(f *Future[T]) {
-	if c.full != nil {
-		c.full(f)
-	} else {
-		c.bare()
-	}
-}
-
-// id is the identity of the registered func value (see Registration).
-func (c *callback[T]) id() unsafe.Pointer {
-	if c.full != nil {
-		return funcPtr(c.full)
-	}
-	return funcPtr(c.bare)
-}
-
 // Future is asyncio's Future[T]. Create it with New (or sched.CreateFuture); the
 // zero value is not usable. A Future must not be copied.
 //
@@ -181,10 +159,11 @@ type Future[T any] struct {
 	// state: see the package comment. Written by completers (CAS, then Store),
 	// read by anyone.
 	state atomic.Uint32
-	// n: number of registered callbacks (inline + more). Loop-owned.
-	n int32
 	// disp: which dispatch is in flight. Loop-owned.
 	disp uint8
+	// kinds: bit i set = inline[i] is an OnDone func() (else a func(*Future[T])).
+	// Loop-owned.
+	kinds uint8
 
 	// loop: set in New, read-only afterwards.
 	loop Loop
@@ -195,10 +174,10 @@ type Future[T any] struct {
 	value T
 	err   error
 
-	// inline, more: the callback list, in registration order (inline first).
-	// Loop-owned.
-	inline [inlineSlots]callback[T]
-	more   []callback[T]
+	// inline, more: the callback list, in registration order, inline first
+	// (callbacks.go). Loop-owned.
+	inline [inlineSlots]unsafe.Pointer
+	more   *overflow
 
 	// waiter: the channel Wait / DoneChan block on, created on demand. Written
 	// by CAS (nil -> chan) by waiters; loaded by the winning completer after its
@@ -380,220 +359,11 @@ func (f *Future[T]) publish(final uint32) error {
 		close(*w)
 	}
 	if f.loop.InLoop() {
-		if f.n == 0 { // loop-owned: safe here; nothing to run, no dispatch
+		if f.inline[0] == nil { // loop-owned: safe here; empty list, no dispatch
 			f.disp = dispIdle
 			return nil
 		}
 		return f.loop.Post(f.dispatcher())
 	}
 	return f.loop.PostThreadsafe(f.dispatcher())
-}
-
-// AddDoneCallback registers fn to run on the loop when the future is done, with
-// the future as its argument; if the future is already done, fn is scheduled at
-// once (asyncio's call_soon). Never synchronous. Callbacks run in registration
-// order. The first inlineSlots registrations allocate nothing. Loop goroutine
-// only. The returned Registration can be passed to Unregister.
-func (f *Future[T]) AddDoneCallback(fn func(*Future[T])) Registration {
-	if fn == nil {
-		panic("ringloop: future.AddDoneCallback: nil func")
-	}
-	f.add(callback[T]{full: fn})
-	return Registration{p: funcPtr(fn)}
-}
-
-// OnDone registers a func() to run on the loop when the future is done; the
-// Awaitable form of AddDoneCallback, with the same rules. Loop goroutine only.
-func (f *Future[T]) OnDone(fn func()) {
-	if fn == nil {
-		panic("ringloop: future.OnDone: nil func")
-	}
-	f.add(callback[T]{bare: fn})
-}
-
-// add appends cb to the loop-owned list and, if the future is already done and no
-// dispatch is queued, posts one.
-func (f *Future[T]) add(cb callback[T]) {
-	if n := f.n; n < inlineSlots {
-		f.inline[n] = cb
-	} else {
-		f.more = append(f.more, cb)
-	}
-	f.n++
-	if f.state.Load() != statePending { // pairs with the CAS/Store of a completer
-		f.addedWhenDone()
-	}
-}
-
-// addedWhenDone schedules a dispatch for a callback added to a done future, unless
-// one is already queued (see the package comment).
-func (f *Future[T]) addedWhenDone() {
-	if f.disp != dispIdle {
-		return // the completion's dispatch (dispInitial) or ours (dispQueued) runs it
-	}
-	f.disp = dispQueued
-	if f.loop.InLoop() {
-		_ = f.loop.Post(f.dispatcher())
-	} else {
-		_ = f.loop.PostThreadsafe(f.dispatcher())
-	}
-}
-
-// runCallbacks is the dispatch: on the loop goroutine, detach the list and run it
-// in order.
-func (f *Future[T]) runCallbacks() {
-	f.disp = dispIdle
-	n := int(f.n)
-	if n == 0 {
-		return
-	}
-	local := f.inline
-	more := f.more
-	f.inline = [inlineSlots]callback[T]{}
-	f.more = nil
-	f.n = 0
-	if n == 1 {
-		local[0].call(f)
-		return
-	}
-	f.runMany(&local, more, n)
-}
-
-// runMany runs n detached callbacks; if one panics, the rest are put back in front
-// of anything added meanwhile and a dispatch is posted, then the panic goes on.
-func (f *Future[T]) runMany(local *[inlineSlots]callback[T], more []callback[T], n int) {
-	i := 0
-	defer func() {
-		if i < n {
-			f.requeue(local, more, i+1, n)
-		}
-	}()
-	for ; i < n; i++ {
-		if i < inlineSlots {
-			local[i].call(f)
-		} else {
-			more[i-inlineSlots].call(f)
-		}
-	}
-}
-
-// requeue puts detached callbacks from..n-1 back at the front of the list and
-// makes sure a dispatch is queued. Panic path only.
-func (f *Future[T]) requeue(local *[inlineSlots]callback[T], more []callback[T], from, n int) {
-	rest := make([]callback[T], 0, n-from+int(f.n))
-	for i := from; i < n; i++ {
-		if i < inlineSlots {
-			rest = append(rest, local[i])
-		} else {
-			rest = append(rest, more[i-inlineSlots])
-		}
-	}
-	rest = append(rest, f.list()...)
-	f.setList(rest)
-	if len(rest) > 0 && f.disp == dispIdle {
-		f.disp = dispQueued
-		_ = f.loop.Post(f.dispatcher())
-	}
-}
-
-// list returns a copy of the registered callbacks in order. Loop goroutine.
-func (f *Future[T]) list() []callback[T] {
-	out := make([]callback[T], 0, f.n)
-	for i := 0; i < int(f.n); i++ {
-		if i < inlineSlots {
-			out = append(out, f.inline[i])
-		} else {
-			out = append(out, f.more[i-inlineSlots])
-		}
-	}
-	return out
-}
-
-// setList replaces the registered callbacks with cbs, in order. Loop goroutine.
-func (f *Future[T]) setList(cbs []callback[T]) {
-	f.inline = [inlineSlots]callback[T]{}
-	f.more = nil
-	for i, cb := range cbs {
-		if i < inlineSlots {
-			f.inline[i] = cb
-		} else {
-			f.more = append(f.more, cb)
-		}
-	}
-	f.n = int32(len(cbs))
-}
-
-// Registration names a registered callback by the identity of its func value (the
-// pointer to the closure object, which Go keeps but does not let you compare).
-// Two registrations of the same func value share a Registration. Comparable.
-type Registration struct{ p unsafe.Pointer }
-
-// RemoveDoneCallback removes every registration of fn (AddDoneCallback with the
-// same func value) from the list, wherever it sits (inline or overflow), keeps the
-// others in order, and returns how many it removed.
-//
-// Identity: Go func values are not comparable, so fn matches a registration when
-// it is the same func value: the same variable's value, the same top-level
-// function or method expression, or a closure literal without captures. Two
-// evaluations of a capturing closure literal (or of a method value x.M) are
-// different values: keep the value you registered, or use the Registration
-// returned by AddDoneCallback with Unregister. On a done future the list has
-// been handed to the loop and nothing is removed (returns 0), as in asyncio.
-// Loop goroutine only.
-func (f *Future[T]) RemoveDoneCallback(fn func(*Future[T])) int {
-	return f.remove(funcPtr(fn))
-}
-
-// RemoveOnDone removes every OnDone registration of fn (same identity rule as
-// RemoveDoneCallback) and returns the count. Loop goroutine only.
-func (f *Future[T]) RemoveOnDone(fn func()) int { return f.remove(funcPtr(fn)) }
-
-// Unregister removes every registration with r's identity and returns the count.
-// Loop goroutine only.
-func (f *Future[T]) Unregister(r Registration) int { return f.remove(r.p) }
-
-func (f *Future[T]) remove(p unsafe.Pointer) int {
-	if p == nil || f.n == 0 || f.state.Load() != statePending { // pairs with a completer's CAS
-		return 0
-	}
-	removed := 0
-	w := 0 // write index: compacts in place, keeping order
-	n := int(f.n)
-	for i := 0; i < n; i++ {
-		var cb callback[T]
-		if i < inlineSlots {
-			cb = f.inline[i]
-		} else {
-			cb = f.more[i-inlineSlots]
-		}
-		if cb.id() == p {
-			removed++
-			continue
-		}
-		if w < inlineSlots {
-			f.inline[w] = cb
-		} else {
-			f.more[w-inlineSlots] = cb
-		}
-		w++
-	}
-	for i := w; i < n; i++ { // clear the tail so the GC can free removed closures
-		if i < inlineSlots {
-			f.inline[i] = callback[T]{}
-		} else {
-			f.more[i-inlineSlots] = callback[T]{}
-		}
-	}
-	if w <= inlineSlots {
-		f.more = nil
-	} else {
-		f.more = f.more[:w-inlineSlots]
-	}
-	f.n = int32(w)
-	return removed
-}
-
-// funcPtr returns the closure-object pointer of a func value: its identity.
-func funcPtr[F any](fn F) unsafe.Pointer {
-	return *(*unsafe.Pointer)(unsafe.Pointer(&fn))
 }

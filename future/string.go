@@ -20,6 +20,7 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
+	"unsafe"
 )
 
 // maxRepr bounds the length of a formatted result or error.
@@ -45,7 +46,7 @@ func (f *Future[T]) String() string {
 			b.WriteString(shorten(fmt.Sprintf("%#v", f.value)))
 		}
 	}
-	if f.n > 0 && f.loop.InLoop() {
+	if f.inline[0] != nil && f.loop.InLoop() {
 		b.WriteByte(' ')
 		b.WriteString(f.formatCallbacks())
 	}
@@ -56,26 +57,23 @@ func (f *Future[T]) String() string {
 // formatCallbacks is asyncio's _format_callbacks: one, two, or first, <N more>,
 // last. Loop goroutine only.
 func (f *Future[T]) formatCallbacks() string {
-	cbs := f.list()
+	cbs := f.entries()
 	switch len(cbs) {
 	case 1:
-		return "cb=[" + describeCallback(&cbs[0]) + "]"
+		return "cb=[" + describeCallback(cbs[0]) + "]"
 	case 2:
-		return "cb=[" + describeCallback(&cbs[0]) + ", " + describeCallback(&cbs[1]) + "]"
+		return "cb=[" + describeCallback(cbs[0]) + ", " + describeCallback(cbs[1]) + "]"
 	default:
-		return fmt.Sprintf("cb=[%s, <%d more>, %s]", describeCallback(&cbs[0]), len(cbs)-2, describeCallback(&cbs[len(cbs)-1]))
+		return fmt.Sprintf("cb=[%s, <%d more>, %s]", describeCallback(cbs[0]), len(cbs)-2, describeCallback(cbs[len(cbs)-1]))
 	}
 }
 
 // describeCallback names a callback like asyncio's _format_callback_source:
 // "name() at file:line".
-func describeCallback[T any](c *callback[T]) string {
-	var pc uintptr
-	if c.full != nil {
-		pc = reflect.ValueOf(c.full).Pointer()
-	} else {
-		pc = reflect.ValueOf(c.bare).Pointer()
-	}
+func describeCallback(e entry) string {
+	p := e.p
+	pc := reflect.ValueOf(*(*func())(unsafe.Pointer(&p))).Pointer() // the code address; any func type reads the same word
+
 	fn := runtime.FuncForPC(pc)
 	if fn == nil {
 		return fmt.Sprintf("func@%#x()", pc)
