@@ -522,18 +522,28 @@ func (l *Loop) sleep(timeout time.Duration) {
 			}
 		}
 	}
-	l.state.Store(stSleeping)               // L1; pairs with the Load in submit/Stop (P2)
+	l.state.Store(stSleeping) // L1; pairs with the Load in submit/Stop (P2)
+	if testHookSleep != nil {
+		testHookSleep(l, 1)
+	}
 	if !l.in.empty() || l.stopping.Load() { // L2; pairs with P1 / the Store in Stop
 		if l.state.CompareAndSwap(stSleeping, stRunning) {
 			return
 		}
 		// A producer won P3: its signal is coming; wait returns on it.
 	}
+	if testHookSleep != nil {
+		testHookSleep(l, 2)
+	}
 	l.w.wait(timeout)                          // L3
 	if l.state.Swap(stRunning) == stNotified { // L4; pairs with the CAS in wake (P3)
 		l.notifies++
 	}
 }
+
+// testHookSleep, when set by a test, runs on the loop goroutine after L1 (stage 1)
+// and after L2 (stage 2), so tests can submit inside the protocol's windows.
+var testHookSleep func(l *Loop, stage int)
 
 // spin polls for work for up to WithSpin's duration (capped at timeout). done
 // reports that work arrived or the timeout passed; spun is how long it spun.
