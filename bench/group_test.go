@@ -1,0 +1,291 @@
+// group_test.go: BenchmarkGroup (the threadsafe workload spread over a
+// sched.Group) and BenchmarkRunningLoop (what asking "which loop am I on?"
+// costs from inside a callback).
+//
+// BenchmarkGroup/loops=N/route=R/work=W: N pinned loops, N producer goroutines
+// (the load grows with the group, as clients do when a service scales out),
+// b.N callbacks in all, each producer with at most groupWindow in flight. An op
+// is one callback, submit to run; ns/op is wall time over b.N, so throughput is
+// 1/ns-op. work=0 runs the bare threadsafe callback (a counter add); work=1us
+// burns about a microsecond in each callback, so the loops, not the producers,
+// are the bottleneck: that is where more loops can pay on a 2-core machine.
+//
+// Flow control without a shared counter: producer p's callbacks for loop i are
+// one closure, bound once, that adds to done[p][i] (written only by loop i,
+// padded); the producer sums its row only when its local count says the window
+// may be full. Submission allocates nothing.
+package bench_test
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/cpu"
+
+	"github.com/ringloop/ringloop/sched"
+)
+
+const groupWindow = 1024 // in-flight callbacks per producer
+
+// groupLoopOpts go to every member loop of the group benchmarks: nil runs
+// sched's defaults; a scratch benchmark can set it to compare wakeup variants.
+var groupLoopOpts []sched.Option
+
+type paddedCount struct {
+	n atomic.Int64
+	_ cpu.CacheLinePad
+}
+
+// spinWork is the number of spinIter iterations that take about 1 us here,
+// calibrated once on first use.
+var (
+	spinOnce  sync.Once
+	spinPerUS int
+	spinSink  atomic.Uint64
+)
+
+func spinIter(n int) uint64 {
+	x := uint64(88172645463325252)
+	for i := 0; i < n; i++ {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+	}
+	return x
+}
+
+func calibrateSpin() int {
+	spinOnce.Do(func() {
+		n := 1 << 16
+		for {
+			t0 := time.Now()
+			spinSink.Add(spinIter(n))
+			if el := time.Since(t0); el > 5*time.Millisecond {
+				spinPerUS = int(float64(n) / (float64(el) / float64(time.Microsecond)))
+				break
+			}
+			n *= 2
+		}
+	})
+	return spinPerUS
+}
+
+func groupLoopCounts() []int {
+	counts := []int{1, 2, 4}
+	for n := 8; n <= runtime.NumCPU(); n *= 2 {
+		counts = append(counts, n)
+	}
+	return counts
+}
+
+func BenchmarkGroup(b *testing.B) {
+	for _, loops := range groupLoopCounts() {
+		for _, route := range sched.Routes() {
+			for _, work := range []string{"0", "1us"} {
+				b.Run(fmt.Sprintf("loops=%d/route=%s/work=%s", loops, route, work), func(b *testing.B) {
+					r, err := sched.ParseRoute(route)
+					if err != nil {
+						b.Fatal(err)
+					}
+					spin := 0
+					if work == "1us" {
+						spin = calibrateSpin()
+					}
+					benchGroup(b, loops, r, spin)
+				})
+			}
+		}
+	}
+}
+
+func benchGroup(b *testing.B, loops int, route sched.Route, spin int) {
+	g, err := sched.NewGroup(sched.WithGroupLoops(loops), sched.WithGroupLoopOptions(groupLoopOpts...))
+	if err != nil {
+		b.Fatal(err)
+	}
+	producers := loops
+	done := make([][]paddedCount, producers)
+	fns := make([][]func(), producers)
+	for p := range done {
+		done[p] = make([]paddedCount, loops)
+		fns[p] = make([]func(), loops)
+		for i := range fns[p] {
+			c := &done[p][i].n
+			if spin > 0 {
+				fns[p][i] = func() { spinSink.Add(spinIter(spin)); c.Add(1) } // written by loop i only
+			} else {
+				fns[p][i] = func() { c.Add(1) } // written by loop i only
+			}
+		}
+	}
+	sum := func(p int) int64 {
+		var s int64
+		for i := range done[p] {
+			s += done[p][i].n.Load() // pairs with the Add in the callback
+		}
+		return s
+	}
+	quota := make([]int64, producers)
+	for p := range quota {
+		quota[p] = int64(b.N / producers)
+		if p < b.N%producers {
+			quota[p]++
+		}
+	}
+
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	errs := make([]error, producers)
+	for p := 0; p < producers; p++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			key := uint64(p) << 40
+			var acked int64
+			for n := int64(0); n < quota[p]; n++ {
+				if n-acked >= groupWindow {
+					for acked = sum(p); n-acked >= groupWindow; acked = sum(p) {
+						runtime.Gosched()
+					}
+				}
+				key++
+				i := g.Pick(route, key)
+				if err := g.SubmitTo(i, fns[p][i]); err != nil {
+					errs[p] = err
+					return
+				}
+			}
+			for sum(p) < quota[p] {
+				runtime.Gosched()
+			}
+		}()
+	}
+	b.ResetTimer()
+	close(start)
+	wg.Wait()
+	b.StopTimer()
+	if err := g.Close(); err != nil {
+		b.Fatal(err)
+	}
+	for _, err := range errs {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	if pe := g.PinErrors(); len(pe) > 0 {
+		b.Logf("pinning refused (loops ran unpinned): %v", pe)
+	}
+}
+
+// BenchmarkRunningLoop: sched.RunningLoop() called b.N times from inside one
+// callback of a running loop (where=callback), and outside any loop
+// (where=outside, the error path). Compare where=callback with Floor/op=call
+// plus one atomic load (the budget).
+func BenchmarkRunningLoop(b *testing.B) {
+	b.Run("where=callback", func(b *testing.B) {
+		l, err := sched.New()
+		if err != nil {
+			b.Fatal(err)
+		}
+		var bad int
+		if err := l.Post(func() {
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				got, err := sched.RunningLoop()
+				if got != l || err != nil {
+					bad++
+				}
+			}
+			b.StopTimer()
+			l.Stop()
+		}); err != nil {
+			b.Fatal(err)
+		}
+		if err := l.RunForever(); err != nil {
+			b.Fatal(err)
+		}
+		if err := l.Close(); err != nil {
+			b.Fatal(err)
+		}
+		if bad != 0 {
+			b.Fatalf("RunningLoop from a callback missed its loop %d times", bad)
+		}
+	})
+	b.Run("where=outside", func(b *testing.B) {
+		var bad int
+		for i := 0; i < b.N; i++ {
+			if l, err := sched.RunningLoop(); l != nil || err == nil {
+				bad++
+			}
+		}
+		if bad != 0 {
+			b.Fatalf("RunningLoop outside a loop answered a loop %d times", bad)
+		}
+	})
+	b.Run("where=inloop", func(b *testing.B) { // Loop.InLoop from its own callback: the owner-word fast path
+		l, err := sched.New()
+		if err != nil {
+			b.Fatal(err)
+		}
+		var bad int
+		_ = l.Post(func() {
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if !l.InLoop() {
+					bad++
+				}
+			}
+			b.StopTimer()
+			l.Stop()
+		})
+		if err := l.RunForever(); err != nil {
+			b.Fatal(err)
+		}
+		if err := l.Close(); err != nil {
+			b.Fatal(err)
+		}
+		if bad != 0 {
+			b.Fatalf("InLoop false on its own loop %d times", bad)
+		}
+	})
+}
+
+// TestRunningLoopFromCallbacks: RunningLoop answers each loop of a group from
+// its own callbacks, and errors on a plain goroutine.
+func TestRunningLoopFromCallbacks(t *testing.T) {
+	g, err := sched.NewGroup(sched.WithGroupLoops(3), sched.WithGroupPinning(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type ans struct {
+		want, got *sched.Loop
+		err       error
+	}
+	out := make(chan ans, 30)
+	for k := 0; k < 30; k++ {
+		i := k % g.Len()
+		if err := g.SubmitTo(i, func() {
+			l, err := sched.RunningLoop()
+			out <- ans{g.Loop(i), l, err}
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for k := 0; k < 30; k++ {
+		a := <-out
+		if a.err != nil || a.got != a.want {
+			t.Errorf("RunningLoop in a callback of %p = %p, %v", a.want, a.got, a.err)
+		}
+	}
+	if err := g.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := sched.RunningLoop(); l != nil || err == nil {
+		t.Errorf("RunningLoop outside any loop = %p, %v; want an error", l, err)
+	}
+}
