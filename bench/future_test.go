@@ -1,0 +1,233 @@
+package bench_test
+
+// future_test.go: BenchmarkFuture, the Future workloads of issue 4 on sched's
+// loop, shaped exactly like bench/peers' future_roundtrip and future_cross_thread
+// so the Go and Python rows divide the same work:
+//
+//   - op=roundtrip/callbacks=K: on the running loop, create a future, add K done
+//     callbacks (K-1 no-ops, then the one that starts the next op), SetResult on
+//     the loop; the loop runs the dispatch next iteration. op = one future.
+//   - op=cross-goroutine: the loop creates futures in chunks of 1024 with one
+//     callback each and hands the chunk to a worker goroutine, which completes
+//     them with SetResult (off the loop: one PostThreadsafe each); the callbacks
+//     run on the loop, and the last one of a chunk sends the next chunk. op = one
+//     future. Throughput with the two goroutines overlapping (the loop sleeps,
+//     and pays a wakeup, only when the worker falls behind).
+//   - op=cross-goroutine-pingpong: one future at a time, the worker blocked on a
+//     channel: the full latency of waking a goroutine, completing off the loop
+//     and waking the loop. Shown beside the throughput so the wakeup cost is not
+//     hidden.
+//
+// Floors registered beside them: op=alloc/type=future (the heap allocation every
+// round trip makes) — a Future round trip cannot be cheaper than that.
+//
+// Every sub-benchmark reports cpu-ns/op (process CPU time per op) too: on a
+// shared 2-vCPU machine wall time counts time other processes held the CPU.
+
+import (
+	"fmt"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ringloop/ringloop/future"
+	"github.com/ringloop/ringloop/sched"
+)
+
+// futureChunk is the cross-goroutine chunk size (bench/peers uses the same).
+const futureChunk = 1024
+
+func init() {
+	registerFloor("op=alloc/type=future", func(b *testing.B) {
+		b.ReportAllocs()
+		defer reportCPU(b)()
+		for b.Loop() {
+			futureSink = &future.Future[int]{}
+		}
+	})
+}
+
+var futureSink *future.Future[int]
+
+// processCPUNanos is the CPU time of this process (all threads, GC included).
+func processCPUNanos() int64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts); err != nil {
+		return 0
+	}
+	return ts.Nano()
+}
+
+// reportCPU reports cpu-ns/op when the returned func runs (defer it).
+func reportCPU(b *testing.B) func() {
+	start := processCPUNanos()
+	return func() {
+		b.ReportMetric(float64(processCPUNanos()-start)/float64(b.N), "cpu-ns/op")
+	}
+}
+
+func BenchmarkFuture(b *testing.B) {
+	for _, k := range []int{1, 2, 3, 8} {
+		b.Run(fmt.Sprintf("op=roundtrip/callbacks=%d", k), func(b *testing.B) { benchFutureRoundTrip(b, k) })
+	}
+	b.Run("op=cross-goroutine", benchFutureCross)
+	b.Run("op=cross-goroutine-pingpong", benchFuturePingPong)
+}
+
+func newBenchLoop(b *testing.B) *sched.Loop {
+	b.Helper()
+	l, err := sched.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = l.Close() })
+	return l
+}
+
+func benchFutureRoundTrip(b *testing.B, k int) {
+	l := newBenchLoop(b)
+	noop := func(*future.Future[int]) {}
+	left := b.N
+	ran := 0
+	var step func(*future.Future[int])
+	step = func(f *future.Future[int]) {
+		if f != nil {
+			ran++
+		}
+		if left == 0 {
+			l.Stop()
+			return
+		}
+		left--
+		f = sched.CreateFuture[int](l)
+		for range k - 1 {
+			f.AddDoneCallback(noop)
+		}
+		f.AddDoneCallback(step) // the last callback starts the next op
+		if err := f.SetResult(1); err != nil {
+			b.Error(err)
+		}
+	}
+	b.ReportAllocs()
+	defer reportCPU(b)()
+	b.ResetTimer()
+	if err := l.Post(func() { step(nil) }); err != nil {
+		b.Fatal(err)
+	}
+	if err := l.RunForever(); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	if ran != b.N {
+		b.Fatalf("%d round trips completed, want %d", ran, b.N)
+	}
+}
+
+func benchFutureCross(b *testing.B) {
+	l := newBenchLoop(b)
+	work := make(chan []*future.Future[int], 1)
+	workerDone := make(chan struct{})
+	go func() {
+		defer close(workerDone)
+		for futs := range work {
+			for _, f := range futs {
+				if err := f.SetResult(1); err != nil {
+					panic(err)
+				}
+			}
+		}
+	}()
+	var bufs [2][]*future.Future[int]
+	left := b.N // futures still to create
+	chunkLeft := 0
+	chunks := 0
+	completed := 0
+	var cb func(*future.Future[int])
+	sendChunk := func() {
+		n := min(futureChunk, left)
+		left -= n
+		chunkLeft = n
+		buf := bufs[chunks%2][:0] // chunk c-2's worker pass ended before chunk c-1 was received
+		for range n {
+			f := sched.CreateFuture[int](l)
+			f.AddDoneCallback(cb)
+			buf = append(buf, f)
+		}
+		bufs[chunks%2] = buf
+		chunks++
+		work <- buf
+	}
+	cb = func(*future.Future[int]) {
+		completed++
+		chunkLeft--
+		if chunkLeft > 0 {
+			return
+		}
+		if left == 0 {
+			l.Stop()
+			return
+		}
+		sendChunk()
+	}
+	b.ReportAllocs()
+	defer reportCPU(b)()
+	b.ResetTimer()
+	if err := l.Post(sendChunk); err != nil {
+		b.Fatal(err)
+	}
+	if err := l.RunForever(); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	close(work)
+	<-workerDone
+	if completed != b.N {
+		b.Fatalf("%d futures completed, want %d", completed, b.N)
+	}
+}
+
+func benchFuturePingPong(b *testing.B) {
+	l := newBenchLoop(b)
+	work := make(chan *future.Future[int])
+	workerDone := make(chan struct{})
+	go func() {
+		defer close(workerDone)
+		for f := range work {
+			if err := f.SetResult(1); err != nil {
+				panic(err)
+			}
+		}
+	}()
+	left := b.N
+	completed := 0
+	var cb func(*future.Future[int])
+	next := func() {
+		if left == 0 {
+			l.Stop()
+			return
+		}
+		left--
+		f := sched.CreateFuture[int](l)
+		f.AddDoneCallback(cb)
+		work <- f
+	}
+	cb = func(*future.Future[int]) {
+		completed++
+		next()
+	}
+	b.ReportAllocs()
+	defer reportCPU(b)()
+	b.ResetTimer()
+	if err := l.Post(next); err != nil {
+		b.Fatal(err)
+	}
+	if err := l.RunForever(); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	close(work)
+	<-workerDone
+	if completed != b.N {
+		b.Fatalf("%d futures completed, want %d", completed, b.N)
+	}
+}
