@@ -214,6 +214,13 @@ type goTrack struct {
 	assistFrom xtrace.Time
 	inAssist   bool
 	assists    []interval
+	system     bool // a runtime goroutine (GC worker, sweeper) or the outlier writer: never the loop
+}
+
+// systemWait lists block reasons only the runtime's own goroutines use.
+var systemWait = map[string]bool{
+	"system goroutine wait": true, "GC background sweeper wait": true,
+	"GC mark assist wait for work": false, "forever": true, "GC weak to strong wait": true,
 }
 
 type stateSpan struct {
@@ -282,6 +289,12 @@ func SummarizeTrace(r io.Reader, opts SummaryOptions) (*TraceSummary, error) {
 			g.state, g.since, g.why = to, t, ""
 			if to == xtrace.GoWaiting {
 				g.why = st.Reason
+				if g.why == "" {
+					g.why = "unspecified"
+				}
+				if systemWait[g.why] {
+					g.system = true
+				}
 			}
 		case xtrace.EventRangeBegin, xtrace.EventRangeActive, xtrace.EventRangeEnd:
 			rg := ev.Range()
@@ -320,6 +333,9 @@ func SummarizeTrace(r io.Reader, opts SummaryOptions) (*TraceSummary, error) {
 				markers = append(markers, t)
 			case LogCategoryOutlierInfo:
 				info, infoAt = lg.Message, t
+				if g := ev.Goroutine(); g != xtrace.NoGoroutine {
+					track(g).system = true // the writer goroutine
+				}
 			case LogCategoryLoop:
 				if id, err := strconv.ParseInt(lg.Message, 10, 64); err == nil {
 					loggedLoops = append(loggedLoops, id)
@@ -396,6 +412,9 @@ func SummarizeTrace(r io.Reader, opts SummaryOptions) (*TraceSummary, error) {
 		var best xtrace.GoID = -1
 		var bestRun time.Duration
 		for id, g := range gs {
+			if g.system {
+				continue
+			}
 			var run time.Duration
 			for _, sp := range g.spans {
 				if sp.state == xtrace.GoRunning {

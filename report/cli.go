@@ -1,0 +1,154 @@
+// cli.go: `loadgen report`, the command line over WriteHTMLNamed and
+// WriteSVGsNamed. cmd/loadgen's runReport calls RunCLI; it lives here so it is
+// tested here.
+//
+// Exit status: 0 written; 1 rendering or writing failed after the inputs were
+// accepted; 2 bad usage or input (no file, a file that is missing or not loadgen
+// JSON, an output path that cannot be created), always naming the bad value and
+// before any output is written.
+package report
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/ringloop/ringloop/results"
+)
+
+const cliUsage = `usage: loadgen report [-o out.html] [-svg DIR] [-names A,B] FILE.json...
+
+Renders loadgen results (run/compare -json FILE) as one self-contained HTML page
+(no network needed to open it): per workload, latency by percentile (corrected
+solid, uncorrected dashed), throughput with confidence intervals, the ratio table
+and the machine. Several files render into the same plots, labelled by file, so
+two runs compare in one look.
+
+Examples:
+  loadgen report results.json                       # writes report.html
+  loadgen report -o before-after.html before.json after.json
+  loadgen report -svg plots/ -o '' results.json     # SVG files only
+  loadgen report -o - results.json > report.html
+
+Flags:
+`
+
+// RunCLI runs `loadgen report` with args (after "report").
+func RunCLI(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("loadgen report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, cliUsage)
+		fs.PrintDefaults()
+	}
+	out := fs.String("o", "report.html", "HTML output path; - for stdout, empty for none")
+	svgDir := fs.String("svg", "", "also write each plot as its own SVG file in this directory")
+	names := fs.String("names", "", "comma-separated labels for the files (default: file names without .json when more than one file)")
+	var files []string
+	rest := args
+	for {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if len(files) == 0 {
+		fmt.Fprintln(stderr, "loadgen report: no results file given; want one or more FILE.json written by loadgen run/compare -json")
+		return 2
+	}
+	if *out == "" && *svgDir == "" {
+		fmt.Fprintln(stderr, "loadgen report: -o is empty and -svg is not set; nothing to write")
+		return 2
+	}
+	var labels []string
+	if *names != "" {
+		labels = strings.Split(*names, ",")
+		if len(labels) != len(files) {
+			fmt.Fprintf(stderr, "loadgen report: -names %q has %d labels for %d files; want one per file\n", *names, len(labels), len(files))
+			return 2
+		}
+	}
+	inputs := make([]Input, len(files))
+	for i, path := range files {
+		f, err := results.ReadFile(path)
+		if err != nil {
+			fmt.Fprintf(stderr, "loadgen report: %v\n", err)
+			return 2
+		}
+		inputs[i] = Input{File: f}
+		switch {
+		case labels != nil:
+			inputs[i].Name = labels[i]
+		case len(files) > 1:
+			inputs[i].Name = strings.TrimSuffix(filepath.Base(path), ".json")
+		}
+	}
+	if len(files) > 1 && labels == nil {
+		seen := map[string]bool{}
+		for i := range inputs {
+			if seen[inputs[i].Name] {
+				for j := range inputs { // same base names in different dirs: use the paths
+					inputs[j].Name = files[j]
+				}
+				break
+			}
+			seen[inputs[i].Name] = true
+		}
+	}
+	// Check the outputs can be created before rendering anything.
+	var html *os.File
+	switch *out {
+	case "", "-":
+	default:
+		f, err := os.Create(*out)
+		if err != nil {
+			fmt.Fprintf(stderr, "loadgen report: -o %q cannot be written: %v\n", *out, err)
+			return 2
+		}
+		html = f
+		defer html.Close()
+	}
+	if *svgDir != "" {
+		if err := os.MkdirAll(*svgDir, 0o755); err != nil {
+			fmt.Fprintf(stderr, "loadgen report: -svg %q cannot be created: %v\n", *svgDir, err)
+			return 2
+		}
+	}
+	if *out != "" {
+		var w io.Writer = stdout
+		if html != nil {
+			w = html
+		}
+		if err := WriteHTMLNamed(w, inputs...); err != nil {
+			fmt.Fprintf(stderr, "loadgen report: %v\n", err)
+			return 1
+		}
+		if html != nil {
+			if err := html.Close(); err != nil {
+				fmt.Fprintf(stderr, "loadgen report: %v\n", err)
+				return 1
+			}
+			fmt.Fprintf(stderr, "loadgen report: wrote %s\n", *out)
+		}
+	}
+	if *svgDir != "" {
+		paths, err := WriteSVGsNamed(*svgDir, inputs...)
+		if err != nil {
+			fmt.Fprintf(stderr, "loadgen report: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stderr, "loadgen report: wrote %d SVG files to %s\n", len(paths), *svgDir)
+	}
+	return 0
+}

@@ -1,0 +1,88 @@
+package report
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeJSON(t *testing.T, dir, name string, seed uint64) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := testFile(seed, false).WriteFile(p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func runCLI(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := RunCLI(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestCLIWritesReportAndSVGs(t *testing.T) {
+	dir := t.TempDir()
+	a := writeJSON(t, dir, "before.json", 1)
+	b := writeJSON(t, dir, "after.json", 2)
+	html := filepath.Join(dir, "r.html")
+	svg := filepath.Join(dir, "svg")
+	// Flags after the files work too.
+	code, _, stderr := runCLI(a, b, "-o", html, "-svg", svg)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	page, err := os.ReadFile(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(page, []byte("before: mpsc")) || !bytes.Contains(page, []byte("after: mpsc")) {
+		t.Error("two files are not labelled by file name")
+	}
+	if fs, _ := filepath.Glob(filepath.Join(svg, "*.svg")); len(fs) != 2 {
+		t.Errorf("-svg wrote %v, want 2 files", fs)
+	}
+	code, stdout, _ := runCLI("-o", "-", "-names", "x,y", a, b)
+	if code != 0 || !strings.Contains(stdout, "x: mpsc") || !strings.HasPrefix(stdout, "<!DOCTYPE html>") {
+		t.Errorf("-o - with -names: exit %d, output starts %.40q", code, stdout)
+	}
+}
+
+func TestCLIBadInput(t *testing.T) {
+	dir := t.TempDir()
+	good := writeJSON(t, dir, "good.json", 1)
+	notJSON := filepath.Join(dir, "bad.json")
+	os.WriteFile(notJSON, []byte("not json"), 0o644)
+	otherSchema := filepath.Join(dir, "other.json")
+	os.WriteFile(otherSchema, []byte(`{"schema":"something/v9"}`), 0o644)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "no results file"},
+		{[]string{filepath.Join(dir, "missing.json")}, "missing.json"},
+		{[]string{notJSON}, "bad.json"},
+		{[]string{otherSchema}, "something/v9"},
+		{[]string{"-o", filepath.Join(dir, "no/such/dir/r.html"), good}, "no/such/dir/r.html"},
+		{[]string{"-names", "a,b", good}, `-names "a,b" has 2 labels for 1 files`},
+		{[]string{"-o", "", good}, "nothing to write"},
+		{[]string{"-bogus", good}, "bogus"},
+	} {
+		code, _, stderr := runCLI(c.args...)
+		if code != 2 || !strings.Contains(stderr, c.want) {
+			t.Errorf("report %q: exit %d, stderr %q; want exit 2 naming %q", c.args, code, stderr, c.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "report.html")); err == nil {
+		t.Error("a failed invocation left a report behind")
+	}
+}
+
+func TestCLIHelp(t *testing.T) {
+	code, _, stderr := runCLI("-h")
+	if code != 0 || !strings.Contains(stderr, "Examples:") || !strings.Contains(stderr, "-svg") {
+		t.Errorf("-h: exit %d, output %q", code, stderr)
+	}
+}

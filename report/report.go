@@ -1,0 +1,322 @@
+// Package report renders loadgen results (package results) for people: one
+// self-contained HTML file with, per workload, a latency-by-percentile plot, a
+// throughput bar chart with confidence intervals, the ratio table and the machine
+// it ran on; and the same plots as standalone SVG files.
+//
+// Invariants:
+//   - The HTML needs no network: styles, the SVG plots and the one small script
+//     (a self-check that marks each plot as rendered) are inline; there is no
+//     external URL in the document, and the fonts are the reader's own sans-serif.
+//   - Everything drawn comes from results.File fields; nothing is recomputed from
+//     raw samples, so a report and the JSON it came from never disagree.
+//   - Several files render into one report: series of the same workload share a
+//     plot, labelled "<file name>: <variant>", so two runs compare in one look.
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/ringloop/ringloop/results"
+)
+
+// Input is one results file and the name it is labelled with in a report.
+type Input struct {
+	Name string
+	File *results.File
+}
+
+// Plot sizes, in points.
+const (
+	latencyW, latencyH       = 560, 360
+	throughputW, throughputH = 300, 360
+)
+
+// WriteHTML writes a report of files to w. With more than one file, series are
+// labelled "run 1", "run 2", ...; use WriteHTMLNamed to choose the labels.
+func WriteHTML(w io.Writer, files ...*results.File) error {
+	return WriteHTMLNamed(w, defaultNames(files)...)
+}
+
+// WriteSVGs writes each plot of a report of files as its own SVG file in dir
+// (created if needed): <workload>-latency.svg and <workload>-throughput.svg.
+func WriteSVGs(dir string, files ...*results.File) error {
+	_, err := WriteSVGsNamed(dir, defaultNames(files)...)
+	return err
+}
+
+func defaultNames(files []*results.File) []Input {
+	in := make([]Input, len(files))
+	for i, f := range files {
+		in[i] = Input{File: f}
+		if len(files) > 1 {
+			in[i].Name = fmt.Sprintf("run %d", i+1)
+		}
+	}
+	return in
+}
+
+// workloadView is everything drawn for one workload.
+type workloadView struct {
+	Name       string
+	ID         string
+	Series     []series
+	Latency    template.HTML
+	Throughput template.HTML
+	Rows       []row
+}
+
+type row struct {
+	Label, Settings                                  string
+	Runs                                             int
+	Throughput, ThroughputCI, Ratio, RatioCI, RatioP string
+	Significant                                      string
+	P99Ratio                                         string
+	Rate                                             string
+	RateKept                                         bool
+	Corrected, Uncorrected                           [6]string // p50 p90 p99 p99.9 p99.99 max
+	RecorderNs                                       string
+	Color                                            string
+}
+
+type fileView struct {
+	Name     string
+	F        *results.File
+	Duration string
+	Warmup   string
+	Rate     string
+	Date     string
+}
+
+type pageView struct {
+	Title     string
+	Generated string
+	Files     []fileView
+	Workloads []workloadView
+	Outliers  []outlierView
+}
+
+type outlierView struct {
+	File string
+	results.Outlier
+	Latency string
+}
+
+var idRE = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
+
+// build groups the inputs' summaries by workload, in order of first appearance.
+func build(inputs []Input) ([]workloadView, error) {
+	if len(inputs) == 0 {
+		return nil, fmt.Errorf("report: no results to render")
+	}
+	var views []workloadView
+	index := map[string]int{}
+	for fi, in := range inputs {
+		if in.File == nil {
+			return nil, fmt.Errorf("report: input %d (%q) has no results", fi, in.Name)
+		}
+		for si := range in.File.Summaries {
+			s := &in.File.Summaries[si]
+			i, ok := index[s.Workload]
+			if !ok {
+				i = len(views)
+				index[s.Workload] = i
+				views = append(views, workloadView{Name: s.Workload, ID: "w-" + idRE.ReplaceAllString(s.Workload, "_")})
+			}
+			label := s.Variant
+			if in.Name != "" {
+				label = in.Name + ": " + s.Variant
+			}
+			views[i].Series = append(views[i].Series, series{Label: label, Summary: s})
+		}
+	}
+	if len(views) == 0 {
+		return nil, fmt.Errorf("report: the results hold no summaries (was the run interrupted before any variant finished?)")
+	}
+	return views, nil
+}
+
+// render draws the plots of one workload view as SVG documents.
+func (v *workloadView) render() (lat, thr []byte, err error) {
+	lp, err := latencyPlot(v.Name, v.Series)
+	if err != nil {
+		return nil, nil, err
+	}
+	if lat, err = svgOf(lp, latencyW, latencyH); err != nil {
+		return nil, nil, err
+	}
+	tp, err := throughputPlot(v.Name, v.Series)
+	if err != nil {
+		return nil, nil, err
+	}
+	if thr, err = svgOf(tp, throughputW, throughputH); err != nil {
+		return nil, nil, err
+	}
+	return lat, thr, nil
+}
+
+// inlineSVG strips the XML prolog so the SVG can sit inside HTML.
+func inlineSVG(b []byte) template.HTML {
+	if i := bytes.Index(b, []byte("<svg")); i > 0 {
+		b = b[i:]
+	}
+	return template.HTML(b)
+}
+
+func ns(v int64) string { return FormatNs(float64(v)) }
+
+func latencyCells(l results.Latency) [6]string {
+	if l.Count == 0 {
+		return [6]string{"–", "–", "–", "–", "–", "–"}
+	}
+	return [6]string{ns(l.P50Ns), ns(l.P90Ns), ns(l.P99Ns), ns(l.P999Ns), ns(l.P9999Ns), ns(l.MaxNs)}
+}
+
+func ci(e results.Estimate, f func(float64) string) string {
+	if e.Confidence <= 0 {
+		return "no interval (n=" + fmt.Sprint(e.N) + ")"
+	}
+	return fmt.Sprintf("%s – %s @%.0f%%", f(e.Lo), f(e.Hi), 100*e.Confidence)
+}
+
+func ratioStr(v float64) string { return fmt.Sprintf("%.3f×", v) }
+
+func rowsOf(v *workloadView) []row {
+	var rows []row
+	for i, s := range v.Series {
+		sm := s.Summary
+		r := row{
+			Label:        s.Label,
+			Runs:         len(sm.Runs),
+			Throughput:   FormatRate(sm.Throughput.Center) + "/s",
+			ThroughputCI: ci(sm.Throughput, func(x float64) string { return FormatRate(x) }),
+			Ratio:        "baseline",
+			RateKept:     sm.RateKept,
+			Corrected:    latencyCells(sm.Corrected),
+			Uncorrected:  latencyCells(sm.Uncorrected),
+			RecorderNs:   fmt.Sprintf("%.1f ns", sm.RecorderNsPerSample),
+			Color:        colorHex(i),
+		}
+		var kv []string
+		for _, k := range sortedKeys(sm.Settings) {
+			kv = append(kv, k+"="+sm.Settings[k])
+		}
+		r.Settings = strings.Join(kv, " ")
+		if sm.TargetRate > 0 {
+			r.Rate = fmt.Sprintf("%s of %s/s", FormatRate(sm.AchievedRate), FormatRate(sm.TargetRate))
+		} else {
+			r.Rate = "closed loop"
+		}
+		if rt := sm.Ratio; rt != nil {
+			r.Ratio = ratioStr(rt.Throughput.Center) + " vs " + rt.Baseline
+			r.RatioCI = ci(rt.Throughput, ratioStr)
+			r.RatioP = fmt.Sprintf("p=%.3g", rt.ThroughputP)
+			if rt.ThroughputSignificant {
+				r.Significant = "significant"
+			} else {
+				r.Significant = "not significant"
+			}
+			r.P99Ratio = ratioStr(rt.P99.Center)
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+func colorHex(i int) string {
+	c := palette[i%len(palette)]
+	return fmt.Sprintf("#%02x%02x%02x", c.R, c.G, c.B)
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+	return keys
+}
+
+// WriteHTMLNamed writes a report of the inputs to w, labelling series by Name
+// (an empty Name labels series by variant alone).
+func WriteHTMLNamed(w io.Writer, inputs ...Input) error {
+	views, err := build(inputs)
+	if err != nil {
+		return err
+	}
+	page := pageView{Generated: time.Now().UTC().Format(time.RFC3339)}
+	var titles []string
+	for i := range views {
+		v := &views[i]
+		lat, thr, err := v.render()
+		if err != nil {
+			return err
+		}
+		v.Latency, v.Throughput = inlineSVG(lat), inlineSVG(thr)
+		v.Rows = rowsOf(v)
+		titles = append(titles, v.Name)
+	}
+	page.Workloads = views
+	page.Title = "ringloop loadgen report: " + strings.Join(titles, ", ")
+	for _, in := range inputs {
+		f := in.File
+		fv := fileView{Name: in.Name, F: f, Duration: ns(f.Config.DurationNs), Warmup: ns(f.Config.WarmupNs),
+			Date: f.Machine.Date.UTC().Format("2006-01-02 15:04:05 MST")}
+		if f.Config.Rate > 0 {
+			fv.Rate = FormatRate(f.Config.Rate) + "/s (open loop)"
+		} else {
+			fv.Rate = "closed loop"
+		}
+		page.Files = append(page.Files, fv)
+		for _, o := range f.Outliers {
+			page.Outliers = append(page.Outliers, outlierView{File: in.Name, Outlier: o, Latency: ns(o.LatencyNs)})
+		}
+	}
+	var buf bytes.Buffer
+	if err := pageTmpl.Execute(&buf, page); err != nil {
+		return fmt.Errorf("report: template: %w", err)
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// WriteSVGsNamed writes each plot as its own SVG in dir and returns the paths.
+func WriteSVGsNamed(dir string, inputs ...Input) ([]string, error) {
+	views, err := build(inputs)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	var paths []string
+	for i := range views {
+		lat, thr, err := views[i].render()
+		if err != nil {
+			return paths, err
+		}
+		base := idRE.ReplaceAllString(views[i].Name, "_")
+		for _, f := range []struct {
+			name string
+			b    []byte
+		}{{base + "-latency.svg", lat}, {base + "-throughput.svg", thr}} {
+			p := filepath.Join(dir, f.name)
+			if err := os.WriteFile(p, f.b, 0o644); err != nil {
+				return paths, fmt.Errorf("report: %w", err)
+			}
+			paths = append(paths, p)
+		}
+	}
+	return paths, nil
+}
