@@ -12,7 +12,7 @@ import (
 // curve builds an HDR-like percentile curve (5 ticks per half distance) from a
 // log-normal body with a stall tail: the shape a loaded loop shows.
 func curve(rng *rand.Rand, medianNs, sigma float64, tailNs float64, tailFrac float64) results.Latency {
-	const n = 100000
+	const n = 20000
 	vals := make([]float64, n)
 	for i := range vals {
 		v := medianNs * math.Exp(sigma*rng.NormFloat64())
