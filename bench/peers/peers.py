@@ -30,7 +30,9 @@ Workloads (each mirrors a Go benchmark; "op" is what ns/op divides by):
                                  call_soon_threadsafe(fut.set_result); op = one future.
   task_await_pending             BenchmarkTask/op=await-pending: in one task,
                                  f = create_future(); call_soon(f.set_result); await f.
-  task_spawn                     BenchmarkTask/op=spawn: await create_task(trivial()).
+  task_spawn                     BenchmarkTask/op=spawn: a parent task creates
+                                 trivial tasks in batches of 256 and awaits the last
+                                 of each batch; op = one spawned task.
   sleep0                         BenchmarkTask/op=sleep0: await asyncio.sleep(0).
   timers/pending=N               BenchmarkTimers/pending=N: N timers pending an hour
                                  away; each op is call_later(0, cb) and its firing, in
@@ -235,27 +237,25 @@ async def w_task_await_pending(loop, n, quick):
     return NOW() - t0, {}
 
 
+SPAWN_BATCH = 256  # bench/task_test.go's spawnBatch
+
+
 async def w_task_spawn(loop, n, quick):
-    # A plain callback creates tasks in batches of 1024; each trivial task runs to
-    # completion on its own (nobody awaits it); the last of a batch starts the next.
-    done = loop.create_future()
-    left = [n]
-
+    # As BenchmarkTask/op=spawn: a parent task creates trivial tasks in batches of
+    # 256 and awaits the last of each batch (tasks run FIFO, so the whole batch has
+    # run by then); op = one spawned task.
     async def trivial():
-        left[0] -= 1
-        if left[0] == 0:
-            done.set_result(None)
-        elif left[0] % BATCH == 0:
-            loop.call_soon(pump)
+        return 1
 
-    def pump():
-        ct = loop.create_task
-        for _ in range(min(BATCH, left[0])):
-            ct(trivial())
-
+    ct = loop.create_task
     t0 = NOW()
-    pump()
-    await done
+    left = n
+    while left > 0:
+        k = min(SPAWN_BATCH, left)
+        left -= k
+        for _ in range(k - 1):
+            ct(trivial())
+        await ct(trivial())
     return NOW() - t0, {}
 
 
