@@ -130,6 +130,11 @@ func (l *Loop) Time() time.Duration {
 // IsRunning reports whether RunForever / RunUntilComplete is in progress.
 func (l *Loop) IsRunning() bool { return l.running.Load() }
 
+// Sleeping reports whether the loop is in its sleep (between L1 and L4 of the
+// protocol in wakeup.go): a diagnostic for tests and benchmarks that want to wake
+// an idle loop. Any goroutine; the answer may be stale by the time it is used.
+func (l *Loop) Sleeping() bool { return l.state.Load() == stSleeping } // pairs with L1/L4
+
 // IsClosed reports whether Close has been called.
 func (l *Loop) IsClosed() bool { return l.closed.Load() }
 
