@@ -46,7 +46,7 @@ func (f *Future[T]) String() string {
 			b.WriteString(shorten(fmt.Sprintf("%#v", f.value)))
 		}
 	}
-	if f.inline[0] != nil && f.loop.InLoop() {
+	if f.loop.InLoop() && f.inline[0] != nil { // InLoop first: the list is loop-owned
 		b.WriteByte(' ')
 		b.WriteString(f.formatCallbacks())
 	}
