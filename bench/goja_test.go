@@ -31,7 +31,12 @@ import (
 	"github.com/dop251/goja_nodejs/eventloop"
 )
 
-const gojaWindow = 1024
+const gojaWindow = 1024 // = threadsafeWindow in sched_test.go
+
+func init() {
+	peerThreadsafe = append(peerThreadsafe, peerBench{variant: "goja", run: gojaThreadsafe})
+	peerTimers = append(peerTimers, peerTimerBench{variant: "goja", run: gojaTimers, cancelHeavy: gojaCancelHeavy})
+}
 
 func newGojaLoop(b *testing.B) *eventloop.EventLoop {
 	loop := eventloop.NewEventLoop(eventloop.EnableConsole(false))
@@ -76,6 +81,7 @@ func gojaThreadsafe(b *testing.B, producers int) {
 			}
 		}()
 	}
+	b.ReportAllocs()
 	b.ResetTimer()
 	close(start)
 	for range producers {
@@ -98,6 +104,7 @@ func gojaTimers(b *testing.B, pending int) {
 	sync := make(chan struct{})
 	loop.RunOnLoop(func(*goja.Runtime) { close(sync) })
 	<-sync
+	b.ReportAllocs()
 	b.ResetTimer()
 	for n := int64(0); n < int64(b.N); n++ {
 		for n-fired.Load() >= gojaWindow { // pairs with the Add in cb
@@ -120,6 +127,7 @@ func gojaCancelHeavy(b *testing.B) {
 	var fired atomic.Int64
 	cb := func(*goja.Runtime) { fired.Add(1) }
 	var expect int64
+	b.ReportAllocs()
 	b.ResetTimer()
 	for left := b.N; left > 0; {
 		k := min(left, 1_000_000)
