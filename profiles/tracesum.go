@@ -493,6 +493,10 @@ func cause(s *TraceSummary) string {
 	if s.Window <= 0 || len(s.Loop) == 0 {
 		return ""
 	}
+	who := "loop goroutine"
+	if s.LoopGuessed {
+		who = "busiest goroutine (no loop marked)"
+	}
 	if s.STW*4 >= s.Window {
 		return fmt.Sprintf("GC stop-the-world %s (%s)", ms(s.STW), strings.Join(sortedByDur(s.STWReasons), ", "))
 	}
@@ -501,16 +505,16 @@ func cause(s *TraceSummary) string {
 		text string
 	}
 	cs := []cand{
-		{s.Runnable, fmt.Sprintf("loop goroutine descheduled: runnable %s, waiting for a P", ms(s.Runnable))},
-		{s.Syscall, fmt.Sprintf("loop goroutine in a syscall %s", ms(s.Syscall))},
-		{s.GCAssist, fmt.Sprintf("GC mark assist on the loop goroutine %s", ms(s.GCAssist))},
-		{s.Running - s.GCAssist, fmt.Sprintf("loop goroutine busy running %s (slow callbacks, or its thread lost the CPU)", ms(s.Running-s.GCAssist))},
+		{s.Runnable, fmt.Sprintf("%s descheduled: runnable %s, waiting for a P", who, ms(s.Runnable))},
+		{s.Syscall, fmt.Sprintf("%s in a syscall %s", who, ms(s.Syscall))},
+		{s.GCAssist, fmt.Sprintf("GC mark assist on the %s %s", who, ms(s.GCAssist))},
+		{s.Running - s.GCAssist, fmt.Sprintf("%s busy running %s (slow callbacks, or its thread lost the CPU)", who, ms(s.Running-s.GCAssist))},
 	}
 	if s.Blocked > 0 {
 		why := sortedByDur(s.BlockedBy)[0]
-		text := fmt.Sprintf("loop goroutine blocked (%s) %s", why, ms(s.BlockedBy[why]))
+		text := fmt.Sprintf("%s blocked (%s) %s", who, why, ms(s.BlockedBy[why]))
 		if strings.Contains(why, "GC") {
-			text = fmt.Sprintf("loop goroutine blocked waiting for GC (%s) %s", why, ms(s.BlockedBy[why]))
+			text = fmt.Sprintf("%s blocked waiting for GC (%s) %s", who, why, ms(s.BlockedBy[why]))
 		}
 		cs = append(cs, cand{s.BlockedBy[why], text})
 	}

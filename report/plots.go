@@ -310,17 +310,20 @@ func (rateTicks) Ticks(min, max float64) []plot.Tick {
 	return ts
 }
 
-// FormatRate renders operations per second with a k/M/G suffix.
-func FormatRate(v float64) string {
+// FormatRate renders operations per second with 3 significant digits and a
+// k/M/G suffix.
+func FormatRate(v float64) string { return formatRatePrec(v, 3) }
+
+func formatRatePrec(v float64, digits int) string {
 	switch a := math.Abs(v); {
 	case a >= 1e9:
-		return strconv.FormatFloat(v/1e9, 'g', 3, 64) + "G"
+		return strconv.FormatFloat(v/1e9, 'g', digits, 64) + "G"
 	case a >= 1e6:
-		return strconv.FormatFloat(v/1e6, 'g', 3, 64) + "M"
+		return strconv.FormatFloat(v/1e6, 'g', digits, 64) + "M"
 	case a >= 1e3:
-		return strconv.FormatFloat(v/1e3, 'g', 3, 64) + "k"
+		return strconv.FormatFloat(v/1e3, 'g', digits, 64) + "k"
 	}
-	return strconv.FormatFloat(v, 'g', 3, 64)
+	return strconv.FormatFloat(v, 'g', digits, 64)
 }
 
 // svgOf renders p as an SVG document of the given size in points.

@@ -106,7 +106,18 @@ type pageView struct {
 type outlierView struct {
 	File string
 	results.Outlier
-	Latency string
+	Latency   string
+	TraceBase string // the trace file's base name (the full path is in a tooltip)
+	Cause     string // the summary's "cause: ..." part, shown first
+	Detail    string // the rest of the summary
+}
+
+// splitSummary separates profiles.TraceSummary.String()'s cause from its detail.
+func splitSummary(s string) (cause, detail string) {
+	if i := strings.LastIndex(s, "; cause: "); i >= 0 {
+		return s[i+len("; cause: "):], s[:i]
+	}
+	return "", s
 }
 
 var idRE = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
@@ -210,7 +221,7 @@ func rowsOf(v *workloadView) []row {
 		}
 		r.Settings = strings.Join(kv, " ")
 		if sm.TargetRate > 0 {
-			r.Rate = fmt.Sprintf("%s of %s/s", FormatRate(sm.AchievedRate), FormatRate(sm.TargetRate))
+			r.Rate = fmt.Sprintf("%s of %s/s", formatRatePrec(sm.AchievedRate, 4), FormatRate(sm.TargetRate))
 		} else {
 			r.Rate = "closed loop"
 		}
@@ -280,7 +291,9 @@ func WriteHTMLNamed(w io.Writer, inputs ...Input) error {
 		}
 		page.Files = append(page.Files, fv)
 		for _, o := range f.Outliers {
-			page.Outliers = append(page.Outliers, outlierView{File: in.Name, Outlier: o, Latency: ns(o.LatencyNs)})
+			ov := outlierView{File: in.Name, Outlier: o, Latency: ns(o.LatencyNs), TraceBase: filepath.Base(o.TraceFile)}
+			ov.Cause, ov.Detail = splitSummary(o.Summary)
+			page.Outliers = append(page.Outliers, ov)
 		}
 	}
 	var buf bytes.Buffer

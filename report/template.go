@@ -47,6 +47,9 @@ dl.machine { display:grid; grid-template-columns:max-content 1fr max-content 1fr
 dl.machine dt { color:var(--muted); }
 dl.machine dd { margin:0; }
 .scroll { overflow-x:auto; }
+strong.cause { color:var(--fg); font-weight:600; font-size:12.5px; }
+details summary { cursor:pointer; color:var(--muted); }
+td { vertical-align:top; }
 </style>
 </head>
 <body>
@@ -85,8 +88,8 @@ dl.machine dd { margin:0; }
 <h2>Latency outliers with execution traces</h2>
 <p class="small">Open a trace with <code>go tool trace FILE</code>; <code>loadgen pprof trace FILE</code> prints the summary again.</p>
 <div class="scroll"><table>
-<tr>{{if (index .Outliers 0).File}}<th class="l">file</th>{{end}}<th class="l">workload</th><th class="l">variant</th><th>latency</th><th class="l">at</th><th class="l">trace</th><th class="l">what the loop goroutine was doing</th></tr>
-{{range .Outliers}}<tr>{{if .File}}<td class="l">{{.File}}</td>{{end}}<td class="l">{{.Workload}}</td><td class="l">{{.Variant}}</td><td>{{.Latency}}</td><td class="l">{{.At.UTC.Format "15:04:05.000"}}</td><td class="l"><code>{{.TraceFile}}</code></td><td class="small">{{.Summary}}</td></tr>
+<tr>{{if (index .Outliers 0).File}}<th class="l">file</th>{{end}}<th class="l">workload</th><th class="l">variant</th><th>latency</th><th class="l">at (UTC)</th><th class="l">trace</th><th class="l">cause, and what the loop goroutine was doing</th></tr>
+{{range .Outliers}}<tr>{{if .File}}<td class="l">{{.File}}</td>{{end}}<td class="l">{{.Workload}}</td><td class="l">{{.Variant}}</td><td>{{.Latency}}</td><td class="l">{{.At.UTC.Format "15:04:05.000"}}</td><td class="l"><code title="{{.TraceFile}}">{{.TraceBase}}</code></td><td class="small">{{if .Cause}}<strong class="cause">{{.Cause}}</strong><br>{{end}}<details><summary>window detail</summary>{{.Detail}}</details></td></tr>
 {{end}}</table></div>
 </section>
 {{end}}
