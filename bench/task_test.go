@@ -20,7 +20,9 @@ package bench_test
 
 import (
 	"iter"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/ringloop/ringloop/future"
 	"github.com/ringloop/ringloop/sched"
@@ -34,42 +36,82 @@ func init() {
 		})
 		defer stop()
 		b.ReportAllocs()
+		c := startCPU()
 		for b.Loop() {
 			next()
 		}
+		c.report(b)
 	})
+}
+
+// cpuClock reports process CPU time (user + system) per op beside the wall-clock
+// ns/op: on a shared 2-vCPU machine the wall clock also counts the time other
+// processes held the CPU, the CPU time does not (it still counts this process's
+// other threads: the runtime's, and the goroutine engine's second goroutine).
+type cpuClock struct{ start time.Duration }
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func startCPU() cpuClock { return cpuClock{processCPU()} }
+
+func (c cpuClock) report(b *testing.B) {
+	b.ReportMetric(float64(processCPU()-c.start)/float64(b.N), "cpu-ns/op")
 }
 
 const spawnBatch = 256
 
+type taskOp struct {
+	name string
+	body func(b *testing.B, l *sched.Loop, coro string) func(*sched.Coro) (int, error)
+}
+
+var taskOps = []taskOp{
+	{"await-done", benchAwaitDone},
+	{"await-pending", benchAwaitPending},
+	{"spawn", benchSpawn},
+	{"sleep0", benchSleep0},
+}
+
 func BenchmarkTask(b *testing.B) {
-	ops := []struct {
-		name string
-		body func(b *testing.B, l *sched.Loop, coro string) func(*sched.Coro) (int, error)
-	}{
-		{"await-done", benchAwaitDone},
-		{"await-pending", benchAwaitPending},
-		{"spawn", benchSpawn},
-		{"sleep0", benchSleep0},
+	for _, op := range taskOps {
+		for _, coro := range sched.CoroVariants() {
+			b.Run("op="+op.name+"/coro="+coro, func(b *testing.B) { runTaskBench(b, op, coro) })
+		}
 	}
-	for _, op := range ops {
+}
+
+// BenchmarkTaskLocked is BenchmarkTask on a loop locked to its OS thread
+// (sched.WithLockOSThread(true)), where a goroutine hand-off is a futex round
+// trip (DESIGN.md: ~28 us) while a coroutine switch stays on the thread.
+func BenchmarkTaskLocked(b *testing.B) {
+	for _, op := range taskOps[1:2] {
 		for _, coro := range sched.CoroVariants() {
 			b.Run("op="+op.name+"/coro="+coro, func(b *testing.B) {
-				b.ReportAllocs()
-				l, err := sched.New()
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer l.Close()
-				t, err := sched.CreateTask(l, op.body(b, l, coro), sched.WithCoro(coro))
-				if err != nil {
-					b.Fatal(err)
-				}
-				if err := l.RunUntilComplete(t); err != nil {
-					b.Fatal(err)
-				}
+				runTaskBench(b, op, coro, sched.WithLockOSThread(true))
 			})
 		}
+	}
+}
+
+func runTaskBench(b *testing.B, op taskOp, coro string, opts ...sched.Option) {
+	b.ReportAllocs()
+	l, err := sched.New(opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	t, err := sched.CreateTask(l, op.body(b, l, coro), sched.WithCoro(coro))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := l.RunUntilComplete(t); err != nil {
+		b.Fatal(err)
 	}
 }
 
@@ -79,6 +121,7 @@ func benchAwaitDone(b *testing.B, l *sched.Loop, _ string) func(*sched.Coro) (in
 		_ = f.SetResult(1)
 		sum := 0
 		b.ResetTimer()
+		clock := startCPU()
 		for i := 0; i < b.N; i++ {
 			v, err := sched.Await(c, f)
 			if err != nil {
@@ -87,6 +130,7 @@ func benchAwaitDone(b *testing.B, l *sched.Loop, _ string) func(*sched.Coro) (in
 			sum += v
 		}
 		b.StopTimer()
+		clock.report(b)
 		return sum, nil
 	}
 }
@@ -96,6 +140,7 @@ func benchAwaitPending(b *testing.B, l *sched.Loop, _ string) func(*sched.Coro) 
 		var cur *future.Future[int]
 		complete := func() { _ = cur.SetResult(1) } // bound once: no closure per op
 		b.ResetTimer()
+		clock := startCPU()
 		for i := 0; i < b.N; i++ {
 			cur = sched.CreateFuture[int](l)
 			if err := l.Post(complete); err != nil {
@@ -106,6 +151,7 @@ func benchAwaitPending(b *testing.B, l *sched.Loop, _ string) func(*sched.Coro) 
 			}
 		}
 		b.StopTimer()
+		clock.report(b)
 		return 0, nil
 	}
 }
@@ -115,6 +161,7 @@ func benchSpawn(b *testing.B, l *sched.Loop, coro string) func(*sched.Coro) (int
 	return func(c *sched.Coro) (int, error) {
 		opt := sched.WithCoro(coro)
 		b.ResetTimer()
+		clock := startCPU()
 		for i := 0; i < b.N; i++ {
 			t, err := sched.CreateTask(l, trivial, opt)
 			if err != nil {
@@ -127,6 +174,7 @@ func benchSpawn(b *testing.B, l *sched.Loop, coro string) func(*sched.Coro) (int
 			}
 		}
 		b.StopTimer()
+		clock.report(b)
 		return 0, nil
 	}
 }
@@ -134,12 +182,14 @@ func benchSpawn(b *testing.B, l *sched.Loop, coro string) func(*sched.Coro) (int
 func benchSleep0(b *testing.B, _ *sched.Loop, _ string) func(*sched.Coro) (int, error) {
 	return func(c *sched.Coro) (int, error) {
 		b.ResetTimer()
+		clock := startCPU()
 		for i := 0; i < b.N; i++ {
 			if err := c.Sleep(0); err != nil {
 				return 0, err
 			}
 		}
 		b.StopTimer()
+		clock.report(b)
 		return 0, nil
 	}
 }

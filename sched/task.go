@@ -119,32 +119,26 @@ func (e *TaskPanicError) Unwrap() []error {
 	return []error{ErrPanic}
 }
 
-// TaskOption configures CreateTask.
-type TaskOption func(*taskOptions) error
-
-type taskOptions struct {
-	name string
-	coro string
+// TaskOption configures CreateTask: WithName, WithCoro. A plain value, so passing
+// options allocates nothing.
+type TaskOption struct {
+	name    string
+	coro    int8 // 1 + index in CoroVariants; 0 = not set
+	hasName bool
+	err     error // a bad option value, returned by CreateTask
 }
 
 // WithName names the task (asyncio's create_task(name=...)). Without it tasks are
 // named Task-1, Task-2, ... in creation order, process-wide.
-func WithName(name string) TaskOption {
-	return func(o *taskOptions) error { o.name = name; return nil }
-}
+func WithName(name string) TaskOption { return TaskOption{name: name, hasName: true} }
 
 // WithCoro selects the coroutine engine that runs the task's body: one of
 // CoroVariants() ("coro", the default; "coro-nopool"; "goroutine").
 func WithCoro(name string) TaskOption {
-	return func(o *taskOptions) error {
-		for _, v := range CoroVariants() {
-			if v == name {
-				o.coro = name
-				return nil
-			}
-		}
-		return fmt.Errorf("sched: WithCoro(%q): unknown coroutine engine, want one of %q", name, CoroVariants())
+	if i := coroIndex(name); i >= 0 {
+		return TaskOption{coro: int8(i + 1)}
 	}
+	return TaskOption{err: fmt.Errorf("sched: WithCoro(%q): unknown coroutine engine, want one of %q", name, CoroVariants())}
 }
 
 // taskCounter numbers tasks process-wide for their default names; Add by every
@@ -208,20 +202,39 @@ type taskCore struct {
 	cr     coroutine  // the coroutine running the body; nil before the first step and after it returned
 
 	waiter     future.Awaitable // what the suspended body awaits; nil while running or on a bare yield
-	mustCancel bool             // a Cancel is waiting for the next suspension point
-	cancelMsg  string
-	numCancels int // Cancelling(): requests not yet withdrawn by Uncancel
-	killed     bool
-	started    bool
-
-	num  uint64 // default name Task-<num>
-	name string // "" -> Task-<num>
-
-	idx      int       // index in lt.pending while pending, -1 after
-	panicPCs []uintptr // the panic's frames (newest first) for GetStack
-	panicVal any       // the panic's value, for PrintStack
-	report   *taskReport
+	numCancels int              // Cancelling(): requests not yet withdrawn by Uncancel
+	num        uint64           // default name Task-<num>
+	idx        int              // index in lt.pending while pending, -1 after
+	cold       *taskCold        // rarely needed state, allocated on first need
+	mustCancel bool             // a Cancel is waiting for the next suspension point (message in cold)
+	killed     bool             // destroyed at shutdown: its body unwound, it never completes
 }
+
+// taskCold is the part of a task that most tasks never need (a name, a cancel
+// message, a panic), kept out of line so a spawn allocates and clears less.
+type taskCold struct {
+	name      string      // "" -> Task-<num>
+	cancelMsg string      // the message of the pending Cancel
+	panicPCs  []uintptr   // the panic's frames (newest first) for GetStack
+	panicVal  any         // the panic's value, for PrintStack
+	report    *taskReport // the unretrieved-exception report, for failed tasks
+}
+
+func (t *taskCore) coldPart() *taskCold {
+	if t.cold == nil {
+		t.cold = &taskCold{}
+	}
+	return t.cold
+}
+
+func (t *taskCore) cancelMessage() string {
+	if t.cold == nil {
+		return ""
+	}
+	return t.cold.cancelMsg
+}
+
+func (t *taskCore) panicked() bool { return t.cold != nil && t.cold.panicPCs != nil }
 
 func (t *taskCore) core() *taskCore { return t }
 
@@ -248,7 +261,7 @@ func (t *taskCore) suspendOn(w future.Awaitable) error {
 	}
 	if t.mustCancel {
 		t.mustCancel = false
-		return &future.CancelledError{Msg: t.cancelMsg}
+		return &future.CancelledError{Msg: t.cancelMessage()}
 	}
 	return nil
 }
@@ -261,7 +274,7 @@ func (t *taskCore) afterSuspend() {
 		t.post()
 		return
 	}
-	if t.mustCancel && w.Cancel(t.cancelMsg) {
+	if t.mustCancel && w.Cancel(t.cancelMessage()) {
 		t.mustCancel = false
 	}
 	w.OnDone(t.step)
@@ -277,10 +290,10 @@ func (t *taskCore) post() {
 
 // GetName returns the task's name (Task-N unless named).
 func (t *taskCore) GetName() string {
-	if t.name == "" {
+	if t.cold == nil || t.cold.name == "" {
 		return "Task-" + strconv.FormatUint(t.num, 10)
 	}
-	return t.name
+	return t.cold.name
 }
 
 // SetName renames the task.
@@ -288,7 +301,7 @@ func (t *taskCore) SetName(name string) {
 	if name == "" {
 		name = "Task-" + strconv.FormatUint(t.num, 10)
 	}
-	t.name = name
+	t.coldPart().name = name
 }
 
 // Cancelling returns the number of pending cancellation requests: Cancel calls not
@@ -330,27 +343,32 @@ func CreateTask[T any](l *Loop, fn func(*Coro) (T, error), opts ...TaskOption) (
 	if fn == nil {
 		panic("ringloop: sched.CreateTask: nil coroutine")
 	}
-	o := taskOptions{coro: CoroPull}
-	for _, opt := range opts {
-		if opt == nil {
-			continue
+	coro, name, named := 0, "", false
+	for _, o := range opts {
+		if o.err != nil {
+			return nil, o.err
 		}
-		if err := opt(&o); err != nil {
-			return nil, err
+		if o.coro != 0 {
+			coro = int(o.coro - 1)
+		}
+		if o.hasName {
+			name, named = o.name, true
 		}
 	}
 	lt, err := tasksOf(l)
 	if err != nil {
 		return nil, err
 	}
-	eng := lt.engine(o.coro)
+	eng := lt.engine(coro)
 	t := &Task[T]{Future: future.New[T](l), fn: fn}
 	c := &t.taskCore
 	c.co.t = c
 	c.loop, c.lt, c.self, c.engine = l, lt, t, eng
 	c.step = t.stepTask
 	c.num = taskCounter.Add(1)
-	c.name = o.name
+	if named && name != "" {
+		c.coldPart().name = name
+	}
 	if err := l.Post(c.step); err != nil {
 		return nil, err
 	}
@@ -380,7 +398,7 @@ func (t *Task[T]) Cancel(msg string) bool {
 		return true
 	}
 	t.mustCancel = true
-	t.cancelMsg = msg
+	t.coldPart().cancelMsg = msg
 	return true
 }
 
@@ -427,7 +445,10 @@ func (t *Task[T]) String() string {
 }
 
 func (t *Task[T]) markRetrieved() {
-	if r := t.report; r != nil {
+	if t.cold == nil {
+		return
+	}
+	if r := t.cold.report; r != nil {
 		r.retrieved.Store(true) // pairs with the Load in reportUnretrieved
 	}
 }
@@ -443,12 +464,10 @@ func (t *Task[T]) stepTask() {
 	if t.cr == nil {
 		if t.mustCancel { // cancelled before it started: the body never runs
 			t.mustCancel = false
-			t.started = true
 			lt.remove(&t.taskCore)
-			t.Future.Cancel(t.cancelMsg)
+			t.Future.Cancel(t.cancelMessage())
 			return
 		}
-		t.started = true
 		t.cr = t.engine.get(t)
 	}
 	prev := lt.current
@@ -486,8 +505,9 @@ func (t *Task[T]) callBody() (v T, err error) {
 			return
 		}
 		pcs := make([]uintptr, 64)
-		t.panicPCs = pcs[:runtime.Callers(1, pcs)]
-		t.panicVal = r
+		cold := t.coldPart()
+		cold.panicPCs = pcs[:runtime.Callers(1, pcs)]
+		cold.panicVal = r
 		err = &TaskPanicError{Task: t.GetName(), Value: r, Stack: debug.Stack()}
 	}()
 	v, err = t.fn(&t.co)
@@ -507,7 +527,7 @@ func (t *Task[T]) complete() {
 	switch {
 	case err == nil && t.mustCancel: // cancelled after the last suspension point
 		t.mustCancel = false
-		t.Future.Cancel(t.cancelMsg)
+		t.Future.Cancel(t.cancelMessage())
 	case err == nil:
 		t.Future.SetResult(v)
 	case errors.Is(err, future.ErrCancelled):
@@ -531,6 +551,6 @@ func (t *Task[T]) armUnretrieved(err error) {
 	if pe, ok := err.(*TaskPanicError); ok {
 		r.stack = pe.Stack
 	}
-	t.report = r
+	t.coldPart().report = r
 	runtime.AddCleanup(t, reportUnretrieved, r)
 }

@@ -54,29 +54,43 @@ func coroIndex(name string) int {
 // shutdownTasks (Run, and Close once sched calls closeTasks).
 var loopTaskStates = xsync4.NewMap[*Loop, *loopTasks]()
 
+// lastTasks caches the most recent tasksOf answer: a program with one loop (or a
+// loop spawning in a burst) finds its bookkeeping with one load and a compare
+// instead of a map lookup. Load by every tasksOf; Store only on a miss, so loops
+// on different goroutines do not keep writing the line. Pairs with itself: a stale
+// value is harmless, it is checked against l before use.
+var lastTasks atomic.Pointer[loopTasks]
+
 // tasksOf returns l's task bookkeeping, creating it on first use.
 func tasksOf(l *Loop) (*loopTasks, error) {
 	if l.IsClosed() {
 		return nil, ErrClosed
 	}
-	if lt, ok := loopTaskStates.Load(l); ok {
+	if lt := lastTasks.Load(); lt != nil && lt.loop == l {
 		return lt, nil
 	}
-	lt := &loopTasks{loop: l}
-	lt.hooks = coroHooks{
-		enter: func(id uintptr) { registerGoroutine(id, l) },
-		exit:  unregisterGoroutine,
-	}
-	lt, _ = loopTaskStates.LoadOrStore(l, lt)
-	return lt, nil
+	return tasksOfSlow(l), nil
 }
 
-// engine returns the engine called name (a CoroVariants name, already checked).
-func (lt *loopTasks) engine(name string) coroEngine {
-	i := coroIndex(name)
+func tasksOfSlow(l *Loop) *loopTasks {
+	lt, ok := loopTaskStates.Load(l)
+	if !ok {
+		lt = &loopTasks{loop: l}
+		lt.hooks = coroHooks{
+			enter: func(id uintptr) { registerGoroutine(id, l) },
+			exit:  unregisterGoroutine,
+		}
+		lt, _ = loopTaskStates.LoadOrStore(l, lt)
+	}
+	lastTasks.Store(lt)
+	return lt
+}
+
+// engine returns the engine CoroVariants()[i].
+func (lt *loopTasks) engine(i int) coroEngine {
 	e := lt.engines[i]
 	if e == nil {
-		e, _ = newCoroEngine(name, lt.hooks)
+		e, _ = newCoroEngine(CoroVariants()[i], lt.hooks)
 		lt.engines[i] = e
 	}
 	return e
@@ -162,6 +176,7 @@ func shutdownTasks(l *Loop, maySwitch bool) {
 			}
 		}
 		loopTaskStates.Delete(l)
+		lastTasks.CompareAndSwap(lt, nil) // do not keep a closed loop reachable
 	}
 }
 

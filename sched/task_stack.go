@@ -54,8 +54,8 @@ func (t *taskCore) GetStack(limit int) []runtime.Frame {
 // stack returns the frames oldest first, and whether they are a panic's traceback.
 func (t *taskCore) stack() (frames []runtime.Frame, traceback bool) {
 	switch {
-	case t.panicPCs != nil:
-		return bodyFrames(t.panicPCs, func(fn string) bool { return fn == "runtime.gopanic" }, true), true
+	case t.panicked():
+		return bodyFrames(t.cold.panicPCs, func(fn string) bool { return fn == "runtime.gopanic" }, true), true
 	case t.cr == nil:
 		return nil, false
 	case goid.Current() == t.cr.goid(): // the body asks about itself
@@ -129,9 +129,9 @@ func (t *taskCore) PrintStack(limit int, w io.Writer) error {
 	var b strings.Builder
 	state := "suspended"
 	switch {
-	case t.panicPCs != nil:
+	case t.panicked():
 		state = "panicked"
-		fmt.Fprintf(&b, "panic: %v\n\n", t.panicVal)
+		fmt.Fprintf(&b, "panic: %v\n\n", t.cold.panicVal)
 	case t.cr != nil && goid.Current() == t.cr.goid():
 		state = "running"
 	}
