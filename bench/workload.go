@@ -76,18 +76,23 @@ type Config struct {
 	// Ops, when > 0 (closed loop only), ends the measurement after that many
 	// measured ops instead of after Duration (benchmarks: Ops = b.N).
 	Ops    int64
-	Loops  int  // group size (group workload); others use 1
+	Loops  int  // group size (group workload; 0 = one per CPU); others use 1
 	Pin    bool // pin loop and producer threads to CPUs
 	Window int  // in-flight ops per producer; 0 = DefaultWindow
 
-	// Interval > 0 calls OnInterval from the loop goroutine once per window.
+	// Interval > 0 calls OnInterval from the loop goroutine once per window
+	// (from EACH loop's goroutine in the group workload: it must be safe for
+	// concurrent use).
 	Interval   time.Duration
 	OnInterval func(hist.IntervalStat)
 	// Observe, when non-nil, is called from the loop goroutine with every
-	// recorded corrected latency (outlier tracing). Must not allocate.
+	// recorded corrected latency (outlier tracing). Must not allocate; with
+	// several loops (group) it is called concurrently.
 	Observe hist.Observer
 	// Stop, when closed, ends the run early (Partial).
 	Stop <-chan struct{}
+
+	loopsDefault bool // Loops was 0
 }
 
 // Result is what one run measured.
@@ -212,6 +217,7 @@ func (w *Workload) Run(cfg Config, v Variant) (*Result, error) {
 	}
 	if cfg.Loops <= 0 {
 		cfg.Loops = 1
+		cfg.loopsDefault = true
 	}
 	if cfg.Window <= 0 {
 		cfg.Window = DefaultWindow
@@ -295,8 +301,9 @@ type harness struct {
 	cfg   Config
 	v     Variant
 	loops []*sched.Loop
+	group *sched.Group // the group workload's; it owns loops then
 	recs  []*hist.Recorder
-	done  []chan error // RunForever's result per loop
+	done  []chan error // RunForever's result per loop (not for a group)
 
 	t0, from, deadline int64 // hist.Now(): start, start of measurement, end of measurement
 
@@ -357,11 +364,33 @@ func start(cfg Config, v Variant, n int) (*harness, error) {
 			errc <- l.RunForever()
 		}()
 	}
+	return h, h.begin()
+}
+
+// startGroup creates a sched.Group of cfg.Loops loops (pinned when cfg.Pin)
+// with variant v's loop options.
+func startGroup(cfg Config, v Variant) (*harness, error) {
+	h := &harness{cfg: cfg, v: v, quit: make(chan struct{})}
+	g, err := sched.NewGroup(sched.WithGroupLoops(cfg.Loops), sched.WithGroupPinning(cfg.Pin), sched.WithGroupLoopOptions(v.Options...))
+	if err != nil {
+		return nil, fmt.Errorf("bench: group of %d loops: %w", cfg.Loops, err)
+	}
+	h.group = g
+	for i := range g.Len() {
+		h.loops = append(h.loops, g.Loop(i))
+	}
+	return h, h.begin()
+}
+
+// begin waits until every loop runs an iteration, fixes the measurement
+// window, and creates one recorder per loop.
+func (h *harness) begin() error {
+	cfg, v := h.cfg, h.v
 	for _, l := range h.loops {
 		ready := make(chan struct{})
 		if err := l.PostThreadsafe(func() { close(ready) }); err != nil {
 			h.close()
-			return nil, err
+			return err
 		}
 		<-ready
 	}
@@ -395,7 +424,7 @@ func start(cfg Config, v Variant, n int) (*harness, error) {
 			_ = h.loops[0].PostThreadsafe(func() { time.Sleep(v.stall) })
 		}()
 	}
-	return h, nil
+	return nil
 }
 
 // stopped reports whether producers must stop: Config.Stop closed.
@@ -414,10 +443,14 @@ func (h *harness) producerDone(submitted, lastSub, behind int64) {
 func (h *harness) close() error {
 	select {
 	case <-h.quit:
+		return nil // closed already
 	default:
 		close(h.quit)
 	}
 	var errs []error
+	if h.group != nil {
+		return h.group.Close()
+	}
 	for i, l := range h.loops {
 		l.Stop()
 		if i < len(h.done) {

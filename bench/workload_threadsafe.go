@@ -1,10 +1,18 @@
-// workload_threadsafe.go: the threadsafe and wakeup workloads — producer
-// goroutines submitting callbacks to one loop with PostThreadsafe.
+// workload_threadsafe.go: the producer-driven workloads — threadsafe and
+// wakeup (producer goroutines submitting callbacks to one loop with
+// PostThreadsafe) and future (producer goroutines completing futures whose
+// done callbacks run on the loop).
 //
 // An op is a preallocated slot whose callback (bound once) records the sample
 // on the loop goroutine and frees the slot. Per op the producer pays one
 // PostThreadsafe and one atomic store; the loop one clock read, two histogram
 // records and one atomic store.
+//
+// future: a slot holds a pending future armed ON THE LOOP (created, its
+// done callback added: callbacks belong to the loop goroutine), then marked
+// free; the producer completes it with SetResult (one CAS + one
+// PostThreadsafe of the dispatch); the done callback records the sample and
+// arms a fresh future in the slot. Per op: one Future allocation.
 //
 // Slot protocol (one producer, the loop):
 //  1. producer: Load free == true (pairs with the loop's Store in step 3);
@@ -18,8 +26,10 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/ringloop/ringloop/future"
 	"github.com/ringloop/ringloop/internal/hist"
 	"github.com/ringloop/ringloop/internal/pace"
+	"github.com/ringloop/ringloop/sched"
 )
 
 func init() {
@@ -29,6 +39,13 @@ func init() {
 		DefaultProducers: 1,
 		Variants:         inboxVariants,
 		run:              runThreadsafe,
+	})
+	register(&Workload{
+		Name:             "future",
+		Doc:              "P producer goroutines complete futures (SetResult off the loop); the done callback runs on the loop",
+		DefaultProducers: 1,
+		Variants:         inboxVariants,
+		run:              runFuture,
 	})
 	register(&Workload{
 		Name:             "wakeup",
@@ -42,15 +59,21 @@ func init() {
 	})
 }
 
-type tsSlot struct {
-	intended, start int64 // written by the producer before PostThreadsafe; read by fn on the loop
+// pslot is one in-flight op of one producer. free is the hand-over flag:
+// true while the producer may (re)use the slot.
+type pslot struct {
+	intended, start int64 // written by the producer before submitting; read on the loop after
 	free            atomic.Bool
 	rec             *hist.Recorder
-	fn              func()
-	_               [64]byte // keep neighbouring slots' free flags off one line
+	fn              func()                   // threadsafe: the posted callback (bound to run)
+	l               *sched.Loop              // future: the loop that arms the next future
+	fut             *future.Future[struct{}] // future: written on the loop before free.Store(true); read by the producer after free.Load()
+	onDone          func()                   // future: the done callback (bound to done)
+	_               [64]byte                 // keep neighbouring slots' free flags off one line
 }
 
-func (s *tsSlot) run() {
+// run is the threadsafe op's callback, on the loop.
+func (s *pslot) run() {
 	s.rec.RecordNow(s.intended, s.start)
 	s.free.Store(true) // frees the slot; pairs with the producer's Load
 }
@@ -61,16 +84,30 @@ func runThreadsafe(cfg Config, v Variant) (*Result, error) {
 		return nil, err
 	}
 	l, rec := h.loops[0], h.recs[0]
-	slots := make([][]tsSlot, cfg.Producers)
+	slots := makeSlots(cfg, func(s *pslot) {
+		s.free.Store(true)
+		s.rec = rec
+		s.fn = s.run
+	})
+	return runProducers(h, cfg, slots, func(s *pslot) error { return l.PostThreadsafe(s.fn) })
+}
+
+func makeSlots(cfg Config, init func(*pslot)) [][]pslot {
+	slots := make([][]pslot, cfg.Producers)
 	for p := range slots {
-		slots[p] = make([]tsSlot, cfg.Window)
+		slots[p] = make([]pslot, cfg.Window)
 		for i := range slots[p] {
-			s := &slots[p][i]
-			s.free.Store(true)
-			s.rec = rec
-			s.fn = s.run
+			init(&slots[p][i])
 		}
 	}
+	return slots
+}
+
+// runProducers runs cfg.Producers producer goroutines over their slot rings,
+// each calling submit for every op (closed or open loop), then waits for
+// every slot to be free again and finishes the run.
+// before, when given, runs after the drain and before the loops close.
+func runProducers(h *harness, cfg Config, slots [][]pslot, submit func(*pslot) error, before ...func()) (*Result, error) {
 	var wg sync.WaitGroup
 	errs := make([]error, cfg.Producers)
 	quota := int64(0)
@@ -105,7 +142,7 @@ func runThreadsafe(cfg Config, v Variant) (*Result, error) {
 					intended = now
 				}
 				s := &ring[n%int64(len(ring))]
-				if !s.free.Load() { // pairs with the Store in run
+				if !s.free.Load() { // pairs with the Store on the loop
 					for spins := 0; !s.free.Load(); spins++ {
 						if h.stopped() {
 							break
@@ -124,7 +161,7 @@ func runThreadsafe(cfg Config, v Variant) (*Result, error) {
 				}
 				s.free.Store(false) // slot taken; only this producer writes false
 				s.intended, s.start = intended, now
-				if err := l.PostThreadsafe(s.fn); err != nil {
+				if err := submit(s); err != nil {
 					s.free.Store(true)
 					errs[p] = err
 					break
@@ -146,7 +183,7 @@ func runThreadsafe(cfg Config, v Variant) (*Result, error) {
 		}()
 	}
 	wg.Wait()
-	drained, drainErr := waitFor("in-flight threadsafe ops", func() bool {
+	drained, drainErr := waitFor("in-flight ops", func() bool {
 		for p := range slots {
 			for i := range slots[p] {
 				if !slots[p][i].free.Load() {
@@ -156,6 +193,9 @@ func runThreadsafe(cfg Config, v Variant) (*Result, error) {
 		}
 		return true
 	})
+	for _, fn := range before {
+		fn()
+	}
 	for _, err := range errs {
 		if err != nil {
 			h.close()
@@ -163,4 +203,44 @@ func runThreadsafe(cfg Config, v Variant) (*Result, error) {
 		}
 	}
 	return h.finish(drained, drainErr)
+}
+
+// runFuture: cross-goroutine completion.
+func runFuture(cfg Config, v Variant) (*Result, error) {
+	h, err := start(cfg, v, 1)
+	if err != nil {
+		return nil, err
+	}
+	l, rec := h.loops[0], h.recs[0]
+	slots := makeSlots(cfg, func(s *pslot) {
+		s.rec, s.l = rec, l
+		s.onDone = s.done
+	})
+	armed := make(chan struct{})
+	if err := l.PostThreadsafe(func() {
+		for p := range slots {
+			for i := range slots[p] {
+				slots[p][i].arm()
+			}
+		}
+		close(armed)
+	}); err != nil {
+		h.close()
+		return nil, err
+	}
+	<-armed
+	return runProducers(h, cfg, slots, func(s *pslot) error { return s.fut.SetResult(struct{}{}) })
+}
+
+// arm puts a fresh pending future in the slot and frees it; on the loop.
+func (s *pslot) arm() {
+	s.fut = sched.CreateFuture[struct{}](s.l)
+	s.fut.OnDone(s.onDone)
+	s.free.Store(true) // publishes fut; pairs with the producer's Load
+}
+
+// done is the future's done callback, on the loop.
+func (s *pslot) done() {
+	s.rec.RecordNow(s.intended, s.start)
+	s.arm()
 }

@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -84,7 +85,7 @@ func newRunFlagSet(cmd string, f *runFlags, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&f.duration, "duration", defDuration, fmt.Sprintf("measured time per run, %v..%v", minDuration, maxDuration))
 	fs.DurationVar(&f.warmup, "warmup", defWarmup, fmt.Sprintf("unmeasured warm-up before each run, 0..%v", maxWarmup))
 	fs.IntVar(&f.count, "count", defCount, fmt.Sprintf("runs per variant, interleaved ABAB, 1..%d (>= 6 for a 95%% interval)", maxCount))
-	fs.IntVar(&f.loops, "loops", 1, fmt.Sprintf("loops in the group (group workload), 1..%d", maxLoops))
+	fs.IntVar(&f.loops, "loops", 0, fmt.Sprintf("loops in the group (group workload), 1..%d (default: one per CPU)", maxLoops))
 	fs.BoolVar(&f.pin, "pin", false, "pin the loop and producer threads to CPUs (locks their OS threads)")
 	fs.StringVar(&f.baseline, "baseline", "", "variant the others are compared with (default: the first variant)")
 	fs.StringVar(&f.jsonPath, "json", "", "write the full result (schema ringloop.loadgen/v1) to `PATH`")
@@ -209,8 +210,16 @@ func (f *runFlags) check(args []string) error {
 	if f.count < 1 || f.count > maxCount {
 		return usagef("-count %d: accepted range is 1..%d", f.count, maxCount)
 	}
-	if f.loops < 1 || f.loops > maxLoops {
-		return usagef("-loops %d: accepted range is 1..%d", f.loops, maxLoops)
+	if f.loops < 0 || f.loops > maxLoops {
+		return usagef("-loops %d: accepted range is 1..%d, or 0 for one per CPU", f.loops, maxLoops)
+	}
+	if f.loops == 0 {
+		f.loops = 1
+		if w.Name == "group" {
+			f.loops = runtime.NumCPU()
+		}
+	} else if f.loops > 1 && w.Name != "group" {
+		return usagef("-loops %d: only the group workload runs more than one loop (workload is %s)", f.loops, w.Name)
 	}
 	if f.interval != 0 && (f.interval < minInterval || f.interval > maxDuration) {
 		return usagef("-interval %v: accepted range is 0 (off) or %v..%v", f.interval, minInterval, maxDuration)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/term"
@@ -56,7 +57,7 @@ type intervalPrinter struct {
 	ch      chan intervalLine
 	wg      sync.WaitGroup
 	once    sync.Once
-	dropped int
+	dropped atomic.Int64 // loop goroutines (several in a group) add
 }
 
 type intervalLine struct {
@@ -92,7 +93,7 @@ func (p *intervalPrinter) hook(workload, variant string, run int) func(hist.Inte
 		select {
 		case p.ch <- intervalLine{workload, variant, run, st}:
 		default:
-			p.dropped++ // only the loop goroutine of this run writes it
+			p.dropped.Add(1)
 		}
 	}
 }
@@ -101,8 +102,8 @@ func (p *intervalPrinter) close() {
 	p.once.Do(func() {
 		close(p.ch)
 		p.wg.Wait()
-		if p.dropped > 0 {
-			p.file.Warnings = append(p.file.Warnings, fmt.Sprintf("%d interval lines dropped (printer too slow)", p.dropped))
+		if n := p.dropped.Load(); n > 0 {
+			p.file.Warnings = append(p.file.Warnings, fmt.Sprintf("%d interval lines dropped (printer too slow)", n))
 		}
 	})
 }

@@ -142,12 +142,13 @@ func (r *Recorder) clampSlow(c, u int64) (int64, int64) {
 
 // window is Record's per-interval part, out of line to keep Record small.
 func (r *Recorder) window(end, c int64) {
-	for end >= r.next {
+	if end >= r.next {
 		if n := r.win.TotalCount(); n > 0 {
 			r.onWindow(IntervalStat{EndNs: r.next - r.from, Ops: n, P99Ns: r.win.ValueAtQuantile(99), MaxNs: r.win.Max()})
 			r.win.Reset()
 		}
-		r.next += r.every
+		// Skip the empty windows in one step (a stall may span many).
+		r.next += ((end-r.next)/r.every + 1) * r.every
 	}
 	_ = r.win.RecordValue(c)
 }

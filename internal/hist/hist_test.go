@@ -84,7 +84,7 @@ func TestIntervalAndObserver(t *testing.T) {
 
 func TestRecordAllocs(t *testing.T) {
 	r := NewRecorder(0)
-	r.SetInterval(time.Millisecond, func(IntervalStat) {})
+	r.SetInterval(time.Second, func(IntervalStat) {})
 	r.SetObserver(func(time.Duration, *Recorder) {})
 	start := Now()
 	if n := testing.AllocsPerRun(1000, func() { r.RecordNow(start, start) }); n != 0 {
@@ -107,5 +107,19 @@ func TestMeasureCost(t *testing.T) {
 	c := MeasureCost(10_000)
 	if c <= 0 || c > 10_000 {
 		t.Fatalf("MeasureCost = %v ns, want a positive few tens of ns", c)
+	}
+}
+
+// TestIntervalSkipsLongGaps: a sample after a gap of a million windows
+// closes the open window and skips the empty ones in one step.
+func TestIntervalSkipsLongGaps(t *testing.T) {
+	r := NewRecorder(500)
+	var got []IntervalStat
+	r.SetInterval(time.Microsecond, func(s IntervalStat) { got = append(got, s) })
+	r.Record(600, 600, 700)
+	r.Record(1_000_000_600, 1_000_000_600, 1_000_000_700) // 1e6 windows later
+	r.Record(1_000_001_600, 1_000_001_600, 1_000_001_700) // closes that window
+	if len(got) != 2 || got[0].EndNs != 1000 || got[0].Ops != 1 || got[1].EndNs != 1_000_001_000 || got[1].Ops != 1 {
+		t.Fatalf("windows: %+v", got)
 	}
 }
