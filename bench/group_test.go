@@ -9,6 +9,7 @@
 // 1/ns-op. work=0 runs the bare threadsafe callback (a counter add); work=1us
 // burns about a microsecond in each callback, so the loops, not the producers,
 // are the bottleneck: that is where more loops can pay on a 2-core machine.
+// cpu-ns/op (process CPU time per op) is reported beside wall time.
 //
 // Flow control without a shared counter: producer p's callbacks for loop i are
 // one closure, bound once, that adds to done[p][i] (written only by loop i,
@@ -25,6 +26,7 @@ import (
 	"time"
 
 	"golang.org/x/sys/cpu"
+	"golang.org/x/sys/unix"
 
 	"github.com/ringloop/ringloop/sched"
 )
@@ -165,10 +167,14 @@ func benchGroup(b *testing.B, loops int, route sched.Route, spin int) {
 			}
 		}()
 	}
+	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := groupCPUNanos()
 	close(start)
 	wg.Wait()
+	cpu1 := groupCPUNanos()
 	b.StopTimer()
+	b.ReportMetric(float64(cpu1-cpu0)/float64(b.N), "cpu-ns/op")
 	if err := g.Close(); err != nil {
 		b.Fatal(err)
 	}
@@ -180,6 +186,16 @@ func benchGroup(b *testing.B, loops int, route sched.Route, spin int) {
 	if pe := g.PinErrors(); len(pe) > 0 {
 		b.Logf("pinning refused (loops ran unpinned): %v", pe)
 	}
+}
+
+// groupCPUNanos is this process's CPU time (all threads): cpu-ns/op beside
+// wall ns/op shows what the group costs when other processes share the CPUs.
+func groupCPUNanos() int64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts); err != nil {
+		return 0
+	}
+	return ts.Nano()
 }
 
 // BenchmarkRunningLoop: sched.RunningLoop() called b.N times from inside one
