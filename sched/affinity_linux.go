@@ -13,7 +13,8 @@ import (
 
 // AllowedCPUs returns, in increasing order, the CPUs the calling thread may run
 // on (its affinity mask, which a cpuset or container narrows). A Group with no
-// explicit CPU list spreads its loops over these.
+// explicit CPU list spreads its loops over these. Called on a pinned thread (a
+// group loop's callback) it returns that one CPU.
 func AllowedCPUs() ([]int, error) {
 	var set unix.CPUSet
 	if err := unix.SchedGetaffinity(0, &set); err != nil {

@@ -327,6 +327,17 @@ func (g *Group) Len() int { return len(g.members) }
 // the Group.
 func (g *Group) Loop(i int) *Loop { return g.members[i].loop }
 
+// Self returns the index of the group loop the caller runs on (a callback or
+// task of that loop), or -1 when it runs on none: the from of Send.
+func (g *Group) Self() int {
+	for i, m := range g.members {
+		if m.loop.InLoop() {
+			return i
+		}
+	}
+	return -1
+}
+
 // CPU returns the CPU loop i was asked to pin to, or -1 when pinning is off.
 // Whether the OS agreed is in PinErrors.
 func (g *Group) CPU(i int) int { return g.members[i].cpu }

@@ -260,6 +260,9 @@ func TestGroupSendOrderedOverSPSC(t *testing.T) {
 	next := 0
 	var pump func()
 	pump = func() { // runs on loop 0
+		if self := g.Self(); self != 0 {
+			t.Errorf("Self() on loop 0 = %d", self)
+		}
 		for next < total {
 			v := next
 			err := g.Send(0, 1, func() {
@@ -290,6 +293,9 @@ func TestGroupSendOrderedOverSPSC(t *testing.T) {
 	case <-done:
 	case <-time.After(20 * time.Second):
 		t.Fatal("timed out: messages lost")
+	}
+	if self := g.Self(); self != -1 {
+		t.Errorf("Self() off the group = %d, want -1", self)
 	}
 	func() {
 		defer func() {
