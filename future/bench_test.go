@@ -32,21 +32,34 @@ func cpuMetric(b *testing.B) func() {
 // The loop style is the peers' one: the last callback of a future starts the
 // next op.
 func BenchmarkRoundTrip(b *testing.B) {
-	for _, k := range []int{0, 1, 2, 3, 8} {
-		b.Run(fmt.Sprintf("inline=%d/callbacks=%d", inlineSlots, k), func(b *testing.B) {
-			l := NewTestLoop()
-			noop := func(*Future[int]) {}
-			b.ReportAllocs()
-			defer cpuMetric(b)()
-			for b.Loop() {
-				f := New[int](l)
-				for range k {
-					f.AddDoneCallback(noop)
-				}
-				_ = f.SetResult(1)
-				l.RunOnce()
+	for _, dispatch := range []string{"thunk", "closure"} {
+		for _, k := range []int{0, 1, 2, 3, 8} {
+			if dispatch == "closure" && k != 1 {
+				continue
 			}
-		})
+			name := fmt.Sprintf("inline=%d/callbacks=%d/dispatch=%s", inlineSlots, k, dispatch)
+			b.Run(name, func(b *testing.B) {
+				if dispatch == "closure" {
+					// The loser design: a real closure per dispatch (what a method
+					// value f.runCallbacks would cost), measured beside the thunk.
+					saved := thunkPC
+					thunkPC = 0
+					defer func() { thunkPC = saved }()
+				}
+				l := NewTestLoop()
+				noop := func(*Future[int]) {}
+				b.ReportAllocs()
+				defer cpuMetric(b)()
+				for b.Loop() {
+					f := New[int](l)
+					for range k {
+						f.AddDoneCallback(noop)
+					}
+					_ = f.SetResult(1)
+					l.RunOnce()
+				}
+			})
+		}
 	}
 }
 

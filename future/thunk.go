@@ -7,8 +7,9 @@ package future
 // Why: a Go func value is a pointer to a closure object {code pointer, captured
 // variables...}. The obvious ways to get a func() bound to a future (a method value
 // f.runCallbacks, or func() { f.runCallbacks() }) allocate that closure object on
-// the heap: a second allocation per future (measured: 1 -> 2 allocs and ~+15 ns per
-// round trip). Instead every Future embeds a thunk laid out exactly like the
+// the heap: a second allocation per future (BenchmarkRoundTrip/dispatch=closure
+// versus dispatch=thunk: 2 allocs instead of 1, and about +20..30 ns of CPU per
+// round trip on the shared 2-vCPU machine; docs/notes/future.md). Instead every Future embeds a thunk laid out exactly like the
 // closure object that closureOf builds, and dispatcher() returns a func value
 // pointing at that embedded thunk. Calling it runs closureOf's literal, which reads
 // its captured runner from the thunk.
