@@ -63,7 +63,8 @@ func BenchmarkRoundTrip(b *testing.B) {
 	}
 }
 
-// BenchmarkComplete isolates the completion: CAS + Store + InLoop + Post.
+// BenchmarkComplete isolates an on-loop completion of a future without callbacks:
+// CAS + Store + waiter load + InLoop (no Post: nothing to run).
 func BenchmarkComplete(b *testing.B) {
 	l := NewTestLoop()
 	fs := make([]Future[int], 1024)
