@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -160,7 +161,7 @@ func TestOutlierForcedGCNamesGC(t *testing.T) {
 		t.Fatal("two forced GCs in a callback produced no outlier")
 	}
 	// The GC outlier is the largest; a noise outlier might have been captured too.
-	o := naming(outs, "cause: loop goroutine blocked waiting for GC", "cause: GC stop-the-world")
+	o := naming(outs, "cause: loop goroutine blocked waiting for GC", "cause: stop-the-world")
 	t.Logf("outlier %v:\n%s", time.Duration(o.LatencyNs), o.Summary)
 	if !strings.Contains(o.Summary, "cause: loop goroutine blocked waiting for GC") && !strings.Contains(o.Summary, "cause: GC stop-the-world") {
 		t.Errorf("summary does not name GC as the cause:\n%s", o.Summary)
@@ -174,6 +175,45 @@ func TestOutlierForcedGCNamesGC(t *testing.T) {
 	}
 	if s.GCMark <= 0 {
 		t.Errorf("no GC mark phase in the window: %s", s)
+	}
+}
+
+// A heap dump stops the world for as long as it writes: the summary must name
+// the stop-the-world and its reason.
+func TestOutlierStopTheWorldNamesSTW(t *testing.T) {
+	bigHeap = make([][]*[4]int, 32)
+	for i := range bigHeap {
+		bigHeap[i] = make([]*[4]int, 1<<14)
+		for j := range bigHeap[i] {
+			bigHeap[i][j] = new([4]int)
+		}
+	}
+	defer func() { bigHeap = nil }()
+	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devnull.Close()
+	t0 := time.Now()
+	debug.WriteHeapDump(devnull.Fd())
+	dump := time.Since(t0)
+	rec, err := NewOutlierRecorder(t.TempDir(), "toy", "stw", max(dump/3, 3*time.Millisecond), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("heap dump takes %v", dump)
+	runToyLoop(t, rec, true, 200*time.Millisecond, func() { debug.WriteHeapDump(devnull.Fd()) })
+	outs, err := rec.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outs) == 0 {
+		t.Fatal("a heap dump in a callback produced no outlier")
+	}
+	o := naming(outs, "cause: stop-the-world")
+	t.Logf("outlier %v:\n%s", time.Duration(o.LatencyNs), o.Summary)
+	if !strings.Contains(o.Summary, "cause: stop-the-world") || !strings.Contains(o.Summary, "write heap dump") {
+		t.Errorf("summary does not name the stop-the-world and its reason:\n%s", o.Summary)
 	}
 }
 

@@ -127,7 +127,8 @@ type TraceSummary struct {
 	// Loop goroutine time in the window (summed over Loop).
 	Running, Runnable, Syscall, Blocked, GCAssist time.Duration
 	BlockedBy                                     map[string]time.Duration // Blocked split by reason
-	// Process-wide time in the window.
+	// Process-wide time in the window. STWReasons are the trace's range names,
+	// e.g. "stop-the-world (GC mark termination)", "stop-the-world (write heap dump)".
 	STW, GCMark time.Duration
 	STWReasons  map[string]time.Duration
 
@@ -164,7 +165,7 @@ func (s *TraceSummary) String() string {
 		}
 		b.WriteString(")")
 	}
-	fmt.Fprintf(&b, "; GC stop-the-world %s, GC mark phase %s", ms(s.STW), ms(s.GCMark))
+	fmt.Fprintf(&b, "; stop-the-world %s, GC mark phase %s", ms(s.STW), ms(s.GCMark))
 	if s.Cause != "" {
 		b.WriteString("; cause: " + s.Cause)
 	}
@@ -498,7 +499,7 @@ func cause(s *TraceSummary) string {
 		who = "busiest goroutine (no loop marked)"
 	}
 	if s.STW*4 >= s.Window {
-		return fmt.Sprintf("GC stop-the-world %s (%s)", ms(s.STW), strings.Join(sortedByDur(s.STWReasons), ", "))
+		return fmt.Sprintf("stop-the-world %s: %s", ms(s.STW), strings.Join(sortedByDur(s.STWReasons), ", "))
 	}
 	type cand struct {
 		d    time.Duration

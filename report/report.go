@@ -81,6 +81,7 @@ type row struct {
 	P99Ratio                                         string
 	Rate                                             string
 	RateKept                                         bool
+	WorstRate                                        string    // lowest achieved rate over runs, when the rate was not kept
 	Corrected, Uncorrected                           [6]string // p50 p90 p99 p99.9 p99.99 max
 	RecorderNs                                       string
 	Color                                            string
@@ -220,6 +221,13 @@ func rowsOf(v *workloadView) []row {
 			kv = append(kv, k+"="+sm.Settings[k])
 		}
 		r.Settings = strings.Join(kv, " ")
+		if !sm.RateKept && len(sm.Runs) > 0 {
+			worst := sm.Runs[0].AchievedRate
+			for _, run := range sm.Runs {
+				worst = min(worst, run.AchievedRate)
+			}
+			r.WorstRate = formatRatePrec(worst, 4) + "/s"
+		}
 		if sm.TargetRate > 0 {
 			r.Rate = fmt.Sprintf("%s of %s/s", formatRatePrec(sm.AchievedRate, 4), FormatRate(sm.TargetRate))
 		} else {

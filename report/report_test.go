@@ -65,11 +65,11 @@ func TestHTMLSelfContained(t *testing.T) {
 		"Workload <code>threadsafe</code>", "Workload <code>wakeup</code>",
 		"0.850× vs mpsc", "0.700× vs mpsc", "baseline", // the ratio table
 		"significant", "p=0.002",
-		"rate not kept",                                    // chan's RateKept=false is flagged
-		"could not keep 200k/s",                            // warnings shown
-		"threadsafe-chan_run2-1.trace",                     // outliers listed
-		`<strong class="cause">GC stop-the-world 1.900 ms`, // with the cause first
-		"data-kind=\"latency\"", "data-plots",              // self-check hook for the browser test
+		"rate not kept",                // chan's RateKept=false is flagged
+		"could not keep 200k/s",        // warnings shown
+		"threadsafe-chan_run2-1.trace", // outliers listed
+		`<strong class="cause">stop-the-world 1.900 ms: stop-the-world (GC mark termination)`, // with the cause first
+		"data-kind=\"latency\"", "data-plots", // self-check hook for the browser test
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("report lacks %q", want)

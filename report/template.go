@@ -70,7 +70,7 @@ td { vertical-align:top; }
 <h3>Throughput and ratios</h3>
 <div class="scroll"><table>
 <tr><th class="l">series</th><th>runs</th><th>throughput</th><th class="l">interval</th><th>ratio</th><th class="l">ratio interval</th><th>p-value</th><th class="l">verdict</th><th>p99 ratio</th><th class="l">rate</th><th>recorder</th></tr>
-{{range .Rows}}<tr><td class="l"><span class="swatch" style="background:{{.Color}}"></span>{{.Label}}</td><td>{{.Runs}}</td><td>{{.Throughput}}</td><td class="small">{{.ThroughputCI}}</td><td>{{.Ratio}}</td><td class="small">{{.RatioCI}}</td><td>{{.RatioP}}</td><td class="l">{{.Significant}}</td><td>{{.P99Ratio}}</td><td class="l{{if not .RateKept}} bad{{end}}">{{.Rate}}{{if not .RateKept}} (rate not kept){{end}}</td><td>{{.RecorderNs}}</td></tr>
+{{range .Rows}}<tr><td class="l"><span class="swatch" style="background:{{.Color}}"></span>{{.Label}}</td><td>{{.Runs}}</td><td>{{.Throughput}}</td><td class="small">{{.ThroughputCI}}</td><td>{{.Ratio}}</td><td class="small">{{.RatioCI}}</td><td>{{.RatioP}}</td><td class="l">{{.Significant}}</td><td>{{.P99Ratio}}</td><td class="l{{if not .RateKept}} bad{{end}}">{{.Rate}}{{if not .RateKept}} (rate not kept{{if .WorstRate}}; worst run {{.WorstRate}}{{end}}){{end}}</td><td>{{.RecorderNs}}</td></tr>
 {{end}}</table></div>
 <h3>Latency percentiles</h3>
 <div class="scroll"><table>

@@ -79,7 +79,7 @@ func testFile(seed uint64, two bool) *results.File {
 			s.Uncorrected = curve(rng, med*0.9, 0.45, 3e5*(1+float64(vi)), 0.0002)
 			for r := 0; r < 6; r++ {
 				s.Runs = append(s.Runs, results.Run{Index: r, Ops: 160000, ElapsedNs: int64(800 * time.Millisecond),
-					Throughput: base * (0.98 + 0.01*float64(r%3)), AchievedRate: 199900,
+					Throughput: base * (0.98 + 0.01*float64(r%3)), AchievedRate: 199900 - 4000*float64(vi/2*(r/3)),
 					P50Ns: s.Corrected.P50Ns, P99Ns: s.Corrected.P99Ns, P999Ns: s.Corrected.P999Ns})
 			}
 			if vi > 0 {
@@ -93,6 +93,6 @@ func testFile(seed uint64, two bool) *results.File {
 	}
 	f.Outliers = []results.Outlier{{Workload: "threadsafe", Variant: "chan", LatencyNs: 2300000, At: date.Add(5 * time.Second),
 		TraceFile: "outliers/threadsafe-chan_run2-1.trace",
-		Summary:   "loop goroutine 17 over 3.300 ms: running 0.300 ms, runnable 0.100 ms (waiting for a P), syscall 0.000 ms, blocked 0.000 ms; GC stop-the-world 1.900 ms, GC mark phase 2.100 ms; cause: GC stop-the-world 1.900 ms (stop-the-world (GC mark termination))"}}
+		Summary:   "loop goroutine 17 over 3.300 ms: running 0.300 ms, runnable 0.100 ms (waiting for a P), syscall 0.000 ms, blocked 0.000 ms; stop-the-world 1.900 ms, GC mark phase 2.100 ms; cause: stop-the-world 1.900 ms: stop-the-world (GC mark termination)"}}
 	return f
 }
