@@ -219,10 +219,14 @@ func stressMPSC(t *testing.T, v mpscVariant, p, n int, consumerPushes bool) {
 }
 
 func stressN() int {
-	if testing.Short() {
-		if raceEnabled {
-			return 2_000
-		}
+	// Full size in plain `go test`; the race detector is ~10x slower, so
+	// -race (CI runs -race -short) scales down.
+	switch {
+	case raceEnabled && testing.Short():
+		return 3_000
+	case raceEnabled:
+		return 10_000
+	case testing.Short():
 		return 20_000
 	}
 	return 100_000
