@@ -1,6 +1,7 @@
 package future
 
 import (
+	"runtime"
 	"testing"
 	"unsafe"
 )
@@ -74,4 +75,52 @@ func TestFutureSize(t *testing.T) {
 	// Recorded in docs/notes/future.md: the size class decides the allocation.
 	t.Logf("inlineSlots=%d: sizeof(Future[int]) = %d bytes, Future[struct{}] = %d",
 		inlineSlots, unsafe.Sizeof(Future[int]{}), unsafe.Sizeof(Future[struct{}]{}))
+}
+
+// TestThunkKeepsFutureAlive: after an off-loop completion the only reference to a
+// future may be the dispatch func value in the loop's queue — an interior pointer
+// to the embedded thunk. The GC must keep the future alive through it: collect
+// and churn the heap between completion and dispatch, then check every callback
+// sees its own future's value.
+func TestThunkKeepsFutureAlive(t *testing.T) {
+	const n = 2000
+	l := NewTestLoop()
+	got := make([]int, n)
+	func() {
+		futs := make([]*Future[int], n)
+		for i := range futs {
+			f := New[int](l)
+			f.AddDoneCallback(func(f *Future[int]) {
+				v, err := f.Result()
+				if err != nil {
+					panic(err)
+				}
+				got[i] = v
+			})
+			futs[i] = f
+		}
+		done := make(chan struct{})
+		go func() {
+			for i, f := range futs {
+				_ = f.SetResult(i + 1)
+			}
+			close(done)
+		}()
+		<-done
+		clear(futs) // from here only the queued dispatches reference the futures
+	}()
+	var churn [][]byte
+	for range 3 {
+		runtime.GC()
+		for range 1000 {
+			churn = append(churn, make([]byte, 112))
+		}
+	}
+	_ = churn
+	l.RunUntilIdle()
+	for i, v := range got {
+		if v != i+1 {
+			t.Fatalf("future %d: callback saw %d, want %d", i, v, i+1)
+		}
+	}
 }
