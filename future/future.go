@@ -168,6 +168,15 @@ type Future[T any] struct {
 	// loop: set in New, read-only afterwards.
 	loop Loop
 
+	// waiter: the channel Wait / DoneChan block on, created on demand. Written
+	// by CAS (nil -> chan) by waiters; loaded by the winning completer after its
+	// Store of the final state, which closes it. Dekker: waiter CAS then state
+	// Load, versus state Store then waiter Load; at least one side sees the other.
+	// Placed next to state and loop: an off-loop completer touches state, loop,
+	// waiter, value and err and nothing else, so they sit in the first 56 bytes
+	// (for T = int) and share as few cache lines as the object allows.
+	waiter atomic.Pointer[chan struct{}]
+
 	// value, err: written only by the winning completer while state ==
 	// stateCompleting; read only after loading stateFinished / stateCancelled
 	// (or on the loop, after the dispatch that the completion posted).
@@ -178,12 +187,6 @@ type Future[T any] struct {
 	// (callbacks.go). Loop-owned.
 	inline [inlineSlots]unsafe.Pointer
 	more   *overflow
-
-	// waiter: the channel Wait / DoneChan block on, created on demand. Written
-	// by CAS (nil -> chan) by waiters; loaded by the winning completer after its
-	// Store of the final state, which closes it. Dekker: waiter CAS then state
-	// Load, versus state Store then waiter Load; at least one side sees the other.
-	waiter atomic.Pointer[chan struct{}]
 
 	// th: the dispatch thunk (thunk.go). Written in New, read-only afterwards.
 	th thunk
