@@ -8,7 +8,10 @@
 //     (push, dispatch, call); variant=V/form=handle uses CallSoon (one Handle each).
 //   - BenchmarkCallSoonThreadsafe/variant=V/producers=P: P producers, b.N
 //     PostThreadsafe callbacks in all, each producer at most threadsafeWindow in
-//     flight; an op is one callback, submit to run (wall time / b.N).
+//     flight (a producer whose window is full waits until half of it has run, so
+//     flow control reads the loop's counter once per half window, not per op);
+//     an op is one callback, submit to run (wall time / b.N); sleeps/op and batch
+//     (callbacks per loop iteration) come from Loop.Stats.
 //   - BenchmarkTimers/pending=N: N timers pending an hour away (never fire); an op
 //     is CallLater(0) and its firing, threadsafeWindow per batch.
 //     BenchmarkTimers/op=cancel-heavy: rounds of up to 1e6 timers, 9 in 10
@@ -226,9 +229,14 @@ func benchThreadsafe(b *testing.B, producers int, opts ...sched.Option) {
 		go func() {
 			defer wg.Done()
 			<-start
+			seen := int64(0) // done[p] as last read: reread only when the window looks full
 			for n := int64(0); n < quota[p]; n++ {
-				for n-done[p].n.Load() >= threadsafeWindow { // pairs with the Add in fns[p]
-					runtime.Gosched()
+				if n-seen >= threadsafeWindow {
+					// Wait until half the window has drained, so the counter's cache
+					// line is read once per half window, not once per callback.
+					for seen = done[p].n.Load(); n-seen > threadsafeWindow/2; seen = done[p].n.Load() { // pairs with the Add in fns[p]
+						runtime.Gosched()
+					}
 				}
 				if err := l.PostThreadsafe(fns[p]); err != nil {
 					b.Error(err)
@@ -249,6 +257,9 @@ func benchThreadsafe(b *testing.B, producers int, opts ...sched.Option) {
 	if err := <-loopDone; err != nil {
 		b.Fatal(err)
 	}
+	st := l.Stats()
+	b.ReportMetric(float64(st.Sleeps)/float64(b.N), "sleeps/op")
+	b.ReportMetric(float64(b.N)/float64(st.Iterations), "batch")
 }
 
 func BenchmarkTimers(b *testing.B) {

@@ -1,7 +1,8 @@
 // wakeup_test.go: how fast an idle loop wakes, and what idling costs.
 //
 //   - BenchmarkFloor/op=wake/mech=M/waker=K: the bare mechanism, no loop: a
-//     goroutine parked on a channel receive (mech=chan), blocked in epoll_pwait
+//     goroutine parked on a channel receive (mech=chan; mech=chan-yield: the waker
+//     then calls runtime.Gosched, as sched's default wakeup does), blocked in epoll_wait
 //     on an eventfd (mech=eventfd), or in FUTEX_WAIT (mech=futex), woken by
 //     another goroutine.
 //   - BenchmarkWakeup/variant=W/thread=T/waker=K: an idle sched.Loop with wakeup
@@ -65,11 +66,19 @@ type bareWaiter interface {
 	close()
 }
 
-type chanBare struct{ ch chan struct{} }
+type chanBare struct {
+	ch    chan struct{}
+	yield bool // mech=chan-yield: the waker Goscheds after the send (sched's default)
+}
 
-func (c *chanBare) wait()   { <-c.ch }
-func (c *chanBare) signal() { c.ch <- struct{}{} }
-func (c *chanBare) close()  {}
+func (c *chanBare) wait() { <-c.ch }
+func (c *chanBare) signal() {
+	c.ch <- struct{}{}
+	if c.yield {
+		runtime.Gosched()
+	}
+}
+func (c *chanBare) close() {}
 
 type eventfdBare struct {
 	efd, epfd int
@@ -127,13 +136,13 @@ func (f *futexBare) signal() {
 func (f *futexBare) close() {}
 
 func init() {
-	for _, mech := range []string{"chan", "eventfd", "futex"} {
+	for _, mech := range []string{"chan", "chan-yield", "eventfd", "futex"} {
 		for _, waker := range []string{"blocks", "runs"} {
 			registerFloor("op=wake/mech="+mech+"/waker="+waker, func(b *testing.B) {
 				var w bareWaiter
 				switch mech {
-				case "chan":
-					w = &chanBare{ch: make(chan struct{})}
+				case "chan", "chan-yield":
+					w = &chanBare{ch: make(chan struct{}, 1), yield: mech == "chan-yield"}
 				case "eventfd":
 					w = newEventfdBare(b)
 				default:

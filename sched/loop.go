@@ -60,6 +60,21 @@ type Loop struct {
 	timerSeq        uint64 // next TimerHandle.seq
 	timersCancelled int    // cancelled TimerHandles still in the heap (counted == true)
 	notifies        uint64 // L4 observations of stNotified; see Close
+	iterations      uint64 // runOnce calls
+	sleeps          uint64 // waits entered (L3)
+}
+
+// Stats are loop-owned counters, for benchmarks and diagnostics.
+type Stats struct {
+	Iterations uint64 // loop iterations run
+	Sleeps     uint64 // times the loop blocked in its wakeup mechanism (L3)
+	Signals    uint64 // of those, ended by a producer's signal (stNotified at L4)
+}
+
+// Stats returns the loop's counters. Call it when the loop is not running (or
+// from the loop goroutine): the counters belong to the loop.
+func (l *Loop) Stats() Stats {
+	return Stats{Iterations: l.iterations, Sleeps: l.sleeps, Signals: l.notifies}
 }
 
 // New creates a loop. A bad option returns an error naming the bad value and the
@@ -81,8 +96,8 @@ func New(opts ...Option) (*Loop, error) {
 	}
 	l.in = in
 	switch c.wakeup {
-	case "chan":
-		l.w = newChanWaker()
+	case "chan", "chan-yield":
+		l.w = newChanWaker(c.wakeup == "chan-yield")
 	default:
 		w, err := newKernelWaker(c.wakeup, &l.state)
 		if err != nil {
@@ -366,6 +381,7 @@ func (l *Loop) RunForever() error {
 
 // runOnce is one iteration; see doc.go.
 func (l *Loop) runOnce() {
+	l.iterations++
 	// 1. Purge cancelled timers (asyncio's rule), and drop cancelled ones at the top.
 	if n := l.timers.len(); n > minTimersForPurge && 2*l.timersCancelled > n {
 		l.purgeTimers()
@@ -540,6 +556,7 @@ func (l *Loop) sleep(timeout time.Duration) {
 	if testHookSleep != nil {
 		testHookSleep(l, 2)
 	}
+	l.sleeps++
 	l.w.wait(timeout)                          // L3
 	if l.state.Swap(stRunning) == stNotified { // L4; pairs with the CAS in wake (P3)
 		l.notifies++

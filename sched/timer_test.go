@@ -12,8 +12,14 @@ import (
 // Timer semantics in fake time: the chan wakeup blocks durably, so the bubble's
 // clock jumps straight to the next timer and nothing here can flake.
 func TestTimersOrderFIFONeverEarlySynctest(t *testing.T) {
+	for _, w := range []string{"chan", "chan-yield"} {
+		t.Run("wakeup="+w, func(t *testing.T) { testTimersSynctest(t, w) })
+	}
+}
+
+func testTimersSynctest(t *testing.T, wakeup string) {
 	synctest.Test(t, func(t *testing.T) {
-		l, err := New(WithWakeup("chan"))
+		l, err := New(WithWakeup(wakeup))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,7 +86,7 @@ func TestTimersOrderFIFONeverEarlySynctest(t *testing.T) {
 // A thread-safe submit wakes a loop sleeping on a timer before the timer is due.
 func TestThreadsafeBeatsTimerSynctest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		l, _ := New(WithWakeup("chan"))
+		l, _ := New() // the default wakeup (chan-yield) blocks durably too
 		defer l.Close()
 		var at time.Duration
 		l.CallLater(time.Hour, func() { t.Error("the hour timer fired") })

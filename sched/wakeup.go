@@ -36,6 +36,7 @@
 package sched
 
 import (
+	"runtime"
 	"time"
 )
 
@@ -57,12 +58,23 @@ type waker interface {
 // chanWaker parks the loop goroutine on a channel receive. It is the only variant
 // that blocks durably in Go's sense, so testing/synctest can run the loop in fake
 // time with it.
+//
+// With yield (variant "chan-yield") the signalling producer calls runtime.Gosched
+// right after the send. The send put the loop goroutine in the producer's P's
+// runnext slot, where an idle P may steal it only after a usleep(3) that sleeps
+// ~75 us on these VMs (DESIGN.md: a waker that keeps running leaves the woken
+// goroutine waiting ~100 us, p99 4 ms). Yielding runs the loop on the producer's
+// P at once, and the producer continues on the other P. It costs the producer one
+// Gosched (and a migration) per actual wakeup, never on the busy path.
 type chanWaker struct {
 	ch    chan struct{} // capacity 1: a pending token, so a signal is never lost
 	timer *time.Timer   // loop-owned, reused for timed waits
+	yield bool          // immutable: Gosched after a signal
 }
 
-func newChanWaker() *chanWaker { return &chanWaker{ch: make(chan struct{}, 1)} }
+func newChanWaker(yield bool) *chanWaker {
+	return &chanWaker{ch: make(chan struct{}, 1), yield: yield}
+}
 
 func (w *chanWaker) wait(timeout time.Duration) {
 	if timeout < 0 {
@@ -85,6 +97,9 @@ func (w *chanWaker) signal() {
 	select {
 	case w.ch <- struct{}{}:
 	default: // a token is already pending: the loop will wake anyway
+	}
+	if w.yield {
+		runtime.Gosched()
 	}
 }
 
