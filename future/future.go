@@ -217,7 +217,7 @@ func (f *Future[T]) GetLoop() Loop { return f.loop }
 // settled loads the state, waiting out a completer that is between its CAS and
 // its Store (a few instructions, unless that goroutine is preempted).
 func (f *Future[T]) settled() uint32 {
-	s := f.state.Load() // pairs with the Store in complete/Cancel
+	s := f.state.Load() // pairs with the Store in publish
 	for s == stateCompleting {
 		runtime.Gosched()
 		s = f.state.Load()
@@ -227,7 +227,7 @@ func (f *Future[T]) settled() uint32 {
 
 // Done reports whether the future is finished or cancelled.
 func (f *Future[T]) Done() bool {
-	s := f.state.Load() // pairs with the Store in complete/Cancel
+	s := f.state.Load() // pairs with the Store in publish
 	if s == statePending {
 		return false
 	}
@@ -236,7 +236,7 @@ func (f *Future[T]) Done() bool {
 
 // Cancelled reports whether the future was cancelled.
 func (f *Future[T]) Cancelled() bool {
-	s := f.state.Load() // pairs with the Store in complete/Cancel
+	s := f.state.Load() // pairs with the Store in publish
 	if s == statePending {
 		return false
 	}
