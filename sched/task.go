@@ -47,6 +47,7 @@
 package sched
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -78,6 +79,7 @@ type AnyTask interface {
 	PrintStack(limit int, w io.Writer) error
 	String() string
 	core() *taskCore
+	stepTask()
 }
 
 // Errors specific to tasks; all errors.Is-able.
@@ -193,31 +195,36 @@ type killSignal struct{}
 // taskCore is the non-generic part of a task; *Task[T] embeds it. Loop-owned,
 // handed to the coroutine across switches (see the file comment).
 type taskCore struct {
-	co     Coro       // the handle the body receives; co.t points back here
-	loop   *Loop      // immutable
-	lt     *loopTasks // the loop's task bookkeeping; immutable
-	self   AnyTask    // the *Task[T] itself; immutable
-	engine coroEngine // immutable
-	step   func()     // the *Task[T]'s step, bound once; immutable
-	cr     coroutine  // the coroutine running the body; nil before the first step and after it returned
+	co   Coro       // the handle the body receives; co.t points back here
+	loop *Loop      // immutable
+	lt   *loopTasks // the loop's task bookkeeping; immutable
+	self AnyTask    // the *Task[T] itself; immutable
+	step func()     // the *Task[T]'s step, bound on the first suspension (a task that never suspends needs none)
+	cr   coroutine  // the coroutine running the body; nil before the first step and after it returned
 
-	waiter     future.Awaitable // what the suspended body awaits; nil while running or on a bare yield
-	numCancels int              // Cancelling(): requests not yet withdrawn by Uncancel
-	num        uint64           // default name Task-<num>
-	idx        int              // index in lt.pending while pending, -1 after
-	cold       *taskCold        // rarely needed state, allocated on first need
-	mustCancel bool             // a Cancel is waiting for the next suspension point (message in cold)
-	killed     bool             // destroyed at shutdown: its body unwound, it never completes
+	waiter future.Awaitable // what the suspended body awaits; nil while running or on a bare yield
+	num    uint64           // default name Task-<num>
+	cold   *taskCold        // rarely needed state, allocated on first need
+	// report is the unretrieved-exception report of a failed task: stored once by
+	// the loop before the Future is settled (pairs with the Load in markRetrieved,
+	// which any goroutine calling Result/Err/Exception/Wait makes).
+	report     atomic.Pointer[taskReport]
+	numCancels int32 // Cancelling(): requests not yet withdrawn by Uncancel
+	idx        int32 // index in lt.pending while pending, -1 after
+	mustCancel bool  // a Cancel is waiting for the next suspension point (message in cold)
+	killed     bool  // destroyed at shutdown: its body unwound, it never completes
+	coro       int8  // the engine: lt.engines[coro]; immutable
 }
+
+func (t *taskCore) engine() coroEngine { return t.lt.engines[t.coro] }
 
 // taskCold is the part of a task that most tasks never need (a name, a cancel
 // message, a panic), kept out of line so a spawn allocates and clears less.
 type taskCold struct {
-	name      string      // "" -> Task-<num>
-	cancelMsg string      // the message of the pending Cancel
-	panicPCs  []uintptr   // the panic's frames (newest first) for GetStack
-	panicVal  any         // the panic's value, for PrintStack
-	report    *taskReport // the unretrieved-exception report, for failed tasks
+	name      string    // "" -> Task-<num>
+	cancelMsg string    // the message of the pending Cancel
+	panicPCs  []uintptr // the panic's frames (newest first) for GetStack
+	panicVal  any       // the panic's value, for PrintStack
 }
 
 func (t *taskCore) coldPart() *taskCold {
@@ -277,11 +284,19 @@ func (t *taskCore) afterSuspend() {
 	if t.mustCancel && w.Cancel(t.cancelMessage()) {
 		t.mustCancel = false
 	}
-	w.OnDone(t.step)
+	w.OnDone(t.stepFunc())
+}
+
+// stepFunc returns the task's step as a func(), binding it on first use.
+func (t *taskCore) stepFunc() func() {
+	if t.step == nil {
+		t.step = t.self.stepTask
+	}
+	return t.step
 }
 
 func (t *taskCore) post() {
-	if err := t.loop.Post(t.step); err != nil {
+	if err := t.loop.Post(t.stepFunc()); err != nil {
 		// The loop closed under a running task: nothing will resume it; Close's
 		// task shutdown (task_loop.go) reports and unwinds it.
 		_ = err
@@ -306,7 +321,7 @@ func (t *taskCore) SetName(name string) {
 
 // Cancelling returns the number of pending cancellation requests: Cancel calls not
 // yet withdrawn by Uncancel (asyncio's cancelling()).
-func (t *taskCore) Cancelling() int { return t.numCancels }
+func (t *taskCore) Cancelling() int { return int(t.numCancels) }
 
 // Uncancel withdraws one cancellation request and returns how many remain. When
 // none remain, a cancellation not yet delivered to the body is dropped (asyncio
@@ -318,7 +333,7 @@ func (t *taskCore) Uncancel() int {
 			t.mustCancel = false
 		}
 	}
-	return t.numCancels
+	return int(t.numCancels)
 }
 
 // Task is a coroutine wrapped in a Future: every method of *future.Future[T] is
@@ -363,13 +378,13 @@ func CreateTask[T any](l *Loop, fn func(*Coro) (T, error), opts ...TaskOption) (
 	t := &Task[T]{Future: future.New[T](l), fn: fn}
 	c := &t.taskCore
 	c.co.t = c
-	c.loop, c.lt, c.self, c.engine = l, lt, t, eng
-	c.step = t.stepTask
+	c.loop, c.lt, c.self, c.coro = l, lt, t, int8(coro)
+	_ = eng
 	c.num = taskCounter.Add(1)
 	if named && name != "" {
 		c.coldPart().name = name
 	}
-	if err := l.Post(c.step); err != nil {
+	if err := lt.scheduleStart(t); err != nil {
 		return nil, err
 	}
 	lt.add(c)
@@ -411,20 +426,31 @@ func (t *Task[T]) SetException(error) error { return ErrTaskSetResult }
 // Result returns the coroutine's result, its error, or the cancellation error
 // (see future.Future.Result); it marks the exception retrieved.
 func (t *Task[T]) Result() (T, error) {
-	t.markRetrieved()
-	return t.Future.Result()
+	v, err := t.Future.Result()
+	t.markRetrieved() // after: the outcome read above happens after the report was armed
+	return v, err
 }
 
 // Exception is future.Future.Exception; it marks the exception retrieved.
 func (t *Task[T]) Exception() error {
-	t.markRetrieved()
-	return t.Future.Exception()
+	err := t.Future.Exception()
+	t.markRetrieved() // after: the outcome read above happens after the report was armed
+	return err
+}
+
+// Wait is future.Future.Wait (block a plain goroutine until the task is done); it
+// marks the exception retrieved.
+func (t *Task[T]) Wait(ctx context.Context) (T, error) {
+	v, err := t.Future.Wait(ctx)
+	t.markRetrieved() // after: the outcome read above happens after the report was armed
+	return v, err
 }
 
 // Err is future.Future.Err; it marks the exception retrieved.
 func (t *Task[T]) Err() error {
-	t.markRetrieved()
-	return t.Future.Err()
+	err := t.Future.Err()
+	t.markRetrieved() // after: the outcome read above happens after the report was armed
+	return err
 }
 
 // String describes the task like asyncio's repr: <Task pending name='Task-1'>.
@@ -445,10 +471,7 @@ func (t *Task[T]) String() string {
 }
 
 func (t *Task[T]) markRetrieved() {
-	if t.cold == nil {
-		return
-	}
-	if r := t.cold.report; r != nil {
+	if r := t.report.Load(); r != nil { // pairs with the Store in armUnretrieved
 		r.retrieved.Store(true) // pairs with the Load in reportUnretrieved
 	}
 }
@@ -468,7 +491,7 @@ func (t *Task[T]) stepTask() {
 			t.Future.Cancel(t.cancelMessage())
 			return
 		}
-		t.cr = t.engine.get(t)
+		t.cr = t.engine().get(t)
 	}
 	prev := lt.current
 	lt.current = t
@@ -478,7 +501,7 @@ func (t *Task[T]) stepTask() {
 		t.afterSuspend()
 		return
 	}
-	t.engine.put(t.cr)
+	t.engine().put(t.cr)
 	t.cr = nil
 	t.complete()
 }
@@ -538,8 +561,8 @@ func (t *Task[T]) complete() {
 		}
 		t.Future.Cancel(msg)
 	default:
-		t.Future.SetException(err)
 		t.armUnretrieved(err)
+		t.Future.SetException(err)
 	}
 }
 
@@ -551,6 +574,6 @@ func (t *Task[T]) armUnretrieved(err error) {
 	if pe, ok := err.(*TaskPanicError); ok {
 		r.stack = pe.Stack
 	}
-	t.coldPart().report = r
+	t.report.Store(r) // before SetException publishes: see the field comment
 	runtime.AddCleanup(t, reportUnretrieved, r)
 }

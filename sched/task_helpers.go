@@ -104,7 +104,7 @@ func WaitFor[T any](c *Coro, a AwaitableOf[T], timeout time.Duration) (T, error)
 	}
 	v, err := Await(c, a)
 	h.Cancel()
-	if expired && t.self.Uncancel() <= before && errors.Is(err, future.ErrCancelled) {
+	if expired && t.self.Uncancel() <= int(before) && errors.Is(err, future.ErrCancelled) {
 		return zero, ErrTimeout
 	}
 	return v, err

@@ -37,6 +37,59 @@ type loopTasks struct {
 	current AnyTask                     // the task whose body is running; nil between tasks
 	engines [numCoroVariants]coroEngine // by coroIndex, built on first use
 	hooks   coroHooks                   // register / unregister coroutine goroutines for loop
+
+	// Tasks waiting for their first step, in creation order, and the one func
+	// that starts the oldest: CreateTask posts start once per task, so the k-th
+	// start callback the loop runs starts the k-th task created, exactly when
+	// asyncio's call_soon(__step) would, without binding a func per task.
+	starting taskRing
+	start    func() // lt.startNext, bound once
+}
+
+// taskRing is a FIFO of tasks: a growable ring, loop goroutine only.
+type taskRing struct {
+	buf  []AnyTask // len is a power of two (or 0)
+	head int       // index of the oldest
+	n    int
+}
+
+func (r *taskRing) push(t AnyTask) {
+	if r.n == len(r.buf) {
+		nb := make([]AnyTask, max(16, 2*len(r.buf)))
+		for i := 0; i < r.n; i++ {
+			nb[i] = r.buf[(r.head+i)&(len(r.buf)-1)]
+		}
+		r.buf, r.head = nb, 0
+	}
+	r.buf[(r.head+r.n)&(len(r.buf)-1)] = t
+	r.n++
+}
+
+func (r *taskRing) pop() (AnyTask, bool) {
+	if r.n == 0 {
+		return nil, false
+	}
+	t := r.buf[r.head]
+	r.buf[r.head] = nil
+	r.head = (r.head + 1) & (len(r.buf) - 1)
+	r.n--
+	return t, true
+}
+
+// scheduleStart queues t's first step: asyncio's call_soon(task.__step).
+func (lt *loopTasks) scheduleStart(t AnyTask) error {
+	if err := lt.loop.Post(lt.start); err != nil {
+		return err
+	}
+	lt.starting.push(t)
+	return nil
+}
+
+// startNext is the start callback: the first step of the oldest queued task.
+func (lt *loopTasks) startNext() {
+	if t, ok := lt.starting.pop(); ok {
+		t.stepTask()
+	}
 }
 
 const numCoroVariants = 3
@@ -76,6 +129,7 @@ func tasksOfSlow(l *Loop) *loopTasks {
 	lt, ok := loopTaskStates.Load(l)
 	if !ok {
 		lt = &loopTasks{loop: l}
+		lt.start = lt.startNext
 		lt.hooks = coroHooks{
 			enter: func(id uintptr) { registerGoroutine(id, l) },
 			exit:  unregisterGoroutine,
@@ -97,19 +151,19 @@ func (lt *loopTasks) engine(i int) coroEngine {
 }
 
 func (lt *loopTasks) add(t *taskCore) {
-	t.idx = len(lt.pending)
+	t.idx = int32(len(lt.pending))
 	lt.pending = append(lt.pending, t)
 }
 
 func (lt *loopTasks) remove(t *taskCore) {
-	i := t.idx
+	i := int(t.idx)
 	if i < 0 {
 		return
 	}
 	last := len(lt.pending) - 1
 	if i != last {
 		lt.pending[i] = lt.pending[last]
-		lt.pending[i].idx = i
+		lt.pending[i].idx = int32(i)
 	}
 	lt.pending[last] = nil
 	lt.pending = lt.pending[:last]
@@ -189,7 +243,7 @@ func (t *taskCore) destroy(maySwitch bool) {
 	if t.cr != nil {
 		if maySwitch {
 			if t.cr.kill() {
-				t.engine.put(t.cr)
+				t.engine().put(t.cr)
 				t.cr = nil
 			} else {
 				msg = "Task was destroyed but it is pending, and its body refused to unwind!"

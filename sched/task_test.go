@@ -1,6 +1,7 @@
 package sched
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime"
@@ -654,5 +655,34 @@ func TestTaskOptionErrors(t *testing.T) {
 	closed.Close()
 	if _, err := CreateTask(closed, func(c *Coro) (int, error) { return 0, nil }); !errors.Is(err, ErrClosed) {
 		t.Fatalf("CreateTask on a closed loop: %v", err)
+	}
+}
+
+// TestTaskWaitFromGoroutine reads a failing task's outcome from a plain goroutine
+// while the loop settles it (the thread-safe part of the Future API), and checks
+// the read counts as retrieving the exception.
+func TestTaskWaitFromGoroutine(t *testing.T) {
+	l, r := taskLoop(t)
+	task := mustTask(t, l, CoroPull, func(c *Coro) (int, error) {
+		if err := c.Sleep(time.Millisecond); err != nil {
+			return 0, err
+		}
+		return 0, errBody
+	})
+	got := make(chan error, 1)
+	go func() {
+		_, err := task.Wait(context.Background())
+		got <- err
+	}()
+	after := mustTask(t, l, CoroPull, func(c *Coro) (int, error) { return 0, c.Sleep(3 * time.Millisecond) })
+	runUntil(t, l, after)
+	if err := <-got; !errors.Is(err, errBody) {
+		t.Fatalf("Wait: %v", err)
+	}
+	if task.report.Load() == nil || !task.report.Load().retrieved.Load() {
+		t.Fatal("Wait did not mark the exception retrieved")
+	}
+	if r.find("Task exception was never retrieved") != nil {
+		t.Fatal("reported although retrieved")
 	}
 }
