@@ -248,11 +248,13 @@ func benchThreadsafe(b *testing.B, producers int, opts ...sched.Option) {
 			}
 		}()
 	}
+	x := probeXcore() // cross-core round trip right before the sample (DESIGN.md: placement drifts)
 	b.ReportAllocs()
 	b.ResetTimer()
 	close(start)
 	wg.Wait()
 	b.StopTimer()
+	reportXcore(b, x)
 	l.PostThreadsafe(l.Stop)
 	if err := <-loopDone; err != nil {
 		b.Fatal(err)
