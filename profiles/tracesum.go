@@ -126,6 +126,7 @@ type TraceSummary struct {
 
 	// Loop goroutine time in the window (summed over Loop).
 	Running, Runnable, Syscall, Blocked, GCAssist time.Duration
+	GCSweep                                       time.Duration            // part of Running spent sweeping for its own allocations
 	BlockedBy                                     map[string]time.Duration // Blocked split by reason
 	// Process-wide time in the window. STWReasons are the trace's range names,
 	// e.g. "stop-the-world (GC mark termination)", "stop-the-world (write heap dump)".
@@ -153,8 +154,8 @@ func (s *TraceSummary) String() string {
 	if s.LoopGuessed {
 		who += " (guessed: busiest goroutine)"
 	}
-	fmt.Fprintf(&b, "%s over %s: running %s (as far as Go knows; GC assist %s), runnable %s (waiting for a P), syscall %s, blocked %s",
-		who, ms(s.Window), ms(s.Running), ms(s.GCAssist), ms(s.Runnable), ms(s.Syscall), ms(s.Blocked))
+	fmt.Fprintf(&b, "%s over %s: running %s (as far as Go knows; GC assist %s, sweep %s), runnable %s (waiting for a P), syscall %s, blocked %s",
+		who, ms(s.Window), ms(s.Running), ms(s.GCAssist), ms(s.GCSweep), ms(s.Runnable), ms(s.Syscall), ms(s.Blocked))
 	if len(s.BlockedBy) > 0 {
 		b.WriteString(" (")
 		for i, r := range sortedByDur(s.BlockedBy) {
@@ -215,7 +216,8 @@ type goTrack struct {
 	assistFrom xtrace.Time
 	inAssist   bool
 	assists    []interval
-	system     bool // a runtime goroutine (GC worker, sweeper) or the outlier writer: never the loop
+	sweeps     []interval // "GC incremental sweep" ranges while this goroutine ran on the P
+	system     bool       // a runtime goroutine (GC worker, sweeper) or the outlier writer: never the loop
 }
 
 // systemWait lists block reasons only the runtime's own goroutines use.
@@ -228,6 +230,11 @@ type stateSpan struct {
 	state    xtrace.GoState
 	why      string
 	from, to xtrace.Time
+}
+
+type sweepStart struct {
+	g xtrace.GoID
+	t xtrace.Time
 }
 
 // SummarizeTrace reads an execution trace from r and summarises it (see the
@@ -261,6 +268,7 @@ func SummarizeTrace(r io.Reader, opts SummaryOptions) (*TraceSummary, error) {
 		openSTW     = map[string]xtrace.Time{}
 		markFrom    xtrace.Time
 		inMark      bool
+		sweepOpen   = map[xtrace.ProcID]sweepStart{}
 	)
 	for {
 		ev, err := rd.ReadEvent()
@@ -317,6 +325,16 @@ func SummarizeTrace(r io.Reader, opts SummaryOptions) (*TraceSummary, error) {
 				} else if !begin && inMark {
 					mark = append(mark, interval{markFrom, t})
 					inMark = false
+				}
+			case rg.Name == "GC incremental sweep" && ev.Goroutine() != xtrace.NoGoroutine:
+				// Proc-scoped, but sweeping runs synchronously in the allocating
+				// goroutine: charge it to the goroutine on the P.
+				p := ev.Proc()
+				if begin {
+					sweepOpen[p] = sweepStart{g: ev.Goroutine(), t: t}
+				} else if st, ok := sweepOpen[p]; ok {
+					track(st.g).sweeps = append(track(st.g).sweeps, interval{st.t, t})
+					delete(sweepOpen, p)
 				}
 			case rg.Name == "GC mark assist" && rg.Scope.Kind == xtrace.ResourceGoroutine:
 				g := track(rg.Scope.Goroutine())
@@ -454,6 +472,9 @@ func SummarizeTrace(r io.Reader, opts SummaryOptions) (*TraceSummary, error) {
 		for _, a := range g.assists {
 			s.GCAssist += overlap(a, win)
 		}
+		for _, a := range g.sweeps {
+			s.GCSweep += overlap(a, win)
+		}
 	}
 	for i, iv := range stw {
 		if d := overlap(iv, win); d > 0 {
@@ -501,6 +522,20 @@ func cause(s *TraceSummary) string {
 	if s.STW*4 >= s.Window {
 		return fmt.Sprintf("stop-the-world %s: %s", ms(s.STW), strings.Join(sortedByDur(s.STWReasons), ", "))
 	}
+	// A wait for a GC cycle ("wait until GC ends") on the loop goroutine means a
+	// callback called runtime.GC or debug.FreeOSMemory: a smoking gun, named
+	// whatever its share, since the sweep runtime.GC then does on the caller is
+	// not traced and shows up as plain "running".
+	var gcWait time.Duration
+	for why, d := range s.BlockedBy {
+		if strings.Contains(why, "GC") {
+			gcWait += d
+		}
+	}
+	if gcWait > 0 {
+		return fmt.Sprintf("GC on the %s: it waited %s for a GC cycle (runtime.GC in a callback?), then ran %s (includes runtime.GC's untraced sweep); assist %s, sweep %s, stop-the-world %s",
+			who, ms(gcWait), ms(s.Running), ms(s.GCAssist), ms(s.GCSweep), ms(s.STW))
+	}
 	type cand struct {
 		d    time.Duration
 		text string
@@ -508,8 +543,8 @@ func cause(s *TraceSummary) string {
 	cs := []cand{
 		{s.Runnable, fmt.Sprintf("%s descheduled: runnable %s, waiting for a P", who, ms(s.Runnable))},
 		{s.Syscall, fmt.Sprintf("%s in a syscall %s", who, ms(s.Syscall))},
-		{s.GCAssist, fmt.Sprintf("GC mark assist on the %s %s", who, ms(s.GCAssist))},
-		{s.Running - s.GCAssist, fmt.Sprintf("%s busy running %s (slow callbacks, or its thread lost the CPU)", who, ms(s.Running-s.GCAssist))},
+		{s.GCAssist + s.GCSweep, fmt.Sprintf("GC work on the %s %s (mark assist %s, sweep %s)", who, ms(s.GCAssist+s.GCSweep), ms(s.GCAssist), ms(s.GCSweep))},
+		{s.Running - s.GCAssist - s.GCSweep, fmt.Sprintf("%s busy running %s (slow callbacks, or its thread lost the CPU)", who, ms(s.Running-s.GCAssist-s.GCSweep))},
 	}
 	if s.Blocked > 0 {
 		why := sortedByDur(s.BlockedBy)[0]
