@@ -91,6 +91,10 @@ type Config struct {
 	Observe hist.Observer
 	// Stop, when closed, ends the run early (Partial).
 	Stop <-chan struct{}
+	// OnLoop, when non-nil, is called once on each loop goroutine before
+	// the run starts (e.g. profiles.MarkLoop, so outlier traces name the
+	// loop); the function it returns is called when the run is over.
+	OnLoop func() (done func())
 
 	loopsDefault bool // Loops was 0
 }
@@ -307,6 +311,8 @@ type harness struct {
 
 	t0, from, deadline int64 // hist.Now(): start, start of measurement, end of measurement
 
+	onLoopDone []func() // from Config.OnLoop; appended in begin (ordered by its ready channels), run by close
+
 	stopping atomic.Bool // set once when Config.Stop closes; read by producers
 	quit     chan struct{}
 
@@ -388,7 +394,12 @@ func (h *harness) begin() error {
 	cfg, v := h.cfg, h.v
 	for _, l := range h.loops {
 		ready := make(chan struct{})
-		if err := l.PostThreadsafe(func() { close(ready) }); err != nil {
+		if err := l.PostThreadsafe(func() {
+			if cfg.OnLoop != nil {
+				h.onLoopDone = append(h.onLoopDone, cfg.OnLoop())
+			}
+			close(ready)
+		}); err != nil {
 			h.close()
 			return err
 		}
@@ -446,6 +457,11 @@ func (h *harness) close() error {
 		return nil // closed already
 	default:
 		close(h.quit)
+	}
+	for _, fn := range h.onLoopDone {
+		if fn != nil {
+			fn()
+		}
 	}
 	var errs []error
 	if h.group != nil {

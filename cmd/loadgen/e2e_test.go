@@ -247,11 +247,19 @@ func TestRunAllOutputs(t *testing.T) {
 		if (s.Variant == "mpsc") != (s.Ratio == nil) {
 			t.Errorf("%s: ratio %+v (baseline has none, others have one)", s.Variant, s.Ratio)
 		}
-		// 20k/s is far below what any inbox sustains: the pacer must keep it
-		// (within 3% here: a 200 ms run on a shared 2-core machine can lose
-		// a few ms to a descheduled loop at its very end).
-		if s.AchievedRate < 19400 || s.AchievedRate > 20200 {
+		// 20k/s is far below what any inbox sustains: the pacer keeps it.
+		// Checked loosely (10%) because the achieved rate honestly counts a
+		// loop descheduled at the very end of a 200 ms run on a shared
+		// 2-core machine (the window fills, the last submissions are late);
+		// internal/pace checks the pacer alone to 1%, and every scheduled op
+		// must have been submitted.
+		if s.AchievedRate < 18000 || s.AchievedRate > 20200 {
 			t.Errorf("%s: achieved %.0f/s at a 20000/s target", s.Variant, s.AchievedRate)
+		}
+		for _, run := range s.Runs {
+			if run.Ops < 3999 || run.Ops > 4001 {
+				t.Errorf("%s run %d: %d ops, want 4000 (20000/s x 200ms)", s.Variant, run.Index, run.Ops)
+			}
 		}
 	}
 	if len(f.Intervals) < 4 {
@@ -510,5 +518,54 @@ func TestCoordinatedOmission(t *testing.T) {
 	}
 	if time.Duration(u.P999Ns) > stall/4 {
 		t.Errorf("uncorrected p99.9 %v shows the stall: the test hook is not exercising coordinated omission", time.Duration(u.P999Ns))
+	}
+}
+
+// TestReportsAndProfiles: -report, -svg, -profile and -trace-outliers call
+// the reports engineer's packages and leave their files; the stall of the
+// test-stall variant is caught as an outlier whose trace summary names it.
+func TestReportsAndProfiles(t *testing.T) {
+	dir := t.TempDir()
+	jsonP, html := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.html")
+	svgD, profD, trD := filepath.Join(dir, "svg"), filepath.Join(dir, "prof"), filepath.Join(dir, "traces")
+	r := runBin(t, "-variants", "mpsc,test-stall", "-rate", "20000", "-duration", "1s", "-warmup", "100ms", "-count", "1",
+		"-json", jsonP, "-report", html, "-svg", svgD, "-profile", profD, "-trace-outliers", trD)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	raw, err := os.ReadFile(html)
+	if err != nil || !bytes.Contains(raw, []byte("<svg")) {
+		t.Errorf("report %s: %v, %d bytes, svg inside: %v", html, err, len(raw), bytes.Contains(raw, []byte("<svg")))
+	}
+	svgs, _ := filepath.Glob(filepath.Join(svgD, "*.svg"))
+	if len(svgs) == 0 {
+		t.Errorf("no SVGs in %s", svgD)
+	}
+	for _, v := range []string{"mpsc", "test-stall"} {
+		for _, kind := range []string{"cpu", "heap", "allocs", "mutex", "block"} {
+			p := filepath.Join(profD, "threadsafe-"+v+"."+kind+".pb.gz")
+			if st, err := os.Stat(p); err != nil || st.Size() == 0 {
+				t.Errorf("profile %s: %v", p, err)
+			}
+		}
+	}
+	f, err := results.ReadFile(jsonP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stallOutlier *results.Outlier
+	for i, o := range f.Outliers {
+		if _, err := os.Stat(o.TraceFile); err != nil {
+			t.Errorf("outlier trace %s: %v", o.TraceFile, err)
+		}
+		if o.Variant == "test-stall" && o.LatencyNs >= int64(50*time.Millisecond) {
+			stallOutlier = &f.Outliers[i]
+		}
+	}
+	if stallOutlier == nil {
+		t.Fatalf("the 100 ms stall was not caught as an outlier: %+v", f.Outliers)
+	}
+	if !strings.Contains(stallOutlier.Summary, "sleep") {
+		t.Errorf("the stall's summary does not name the sleep: %q", stallOutlier.Summary)
 	}
 }

@@ -5,6 +5,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -20,8 +21,13 @@ import (
 const maxOutlierFiles = 5
 
 // autoOutlierMin is how many samples a run must have recorded before the
-// running p99.99 is used as the outlier threshold (below it p99.99 is the max).
-const autoOutlierMin = 10_000
+// running p99.99 is used as the outlier threshold (below it p99.99 is
+// nearly the max).
+const autoOutlierMin = 4096
+
+// markLoop registers the calling loop goroutine so outlier trace summaries
+// name it instead of guessing.
+func markLoop() func() { return profiles.MarkLoop(context.Background()) }
 
 func startProfile(dir, workload, variant string) (func() error, error) {
 	return profiles.Start(dir, workload, variant)

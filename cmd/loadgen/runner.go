@@ -174,6 +174,7 @@ func runOnce(ctx context.Context, f *runFlags, a *acc, rep int, file *results.Fi
 			return err
 		}
 		cfg.Observe = outl.observe
+		cfg.OnLoop = markLoop
 	}
 	xc := xcoreNs()
 	res, err := f.w.Run(cfg, a.v)

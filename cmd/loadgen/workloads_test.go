@@ -4,6 +4,7 @@
 package main
 
 import (
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -107,5 +108,22 @@ func BenchmarkRecord(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		r.RecordNow(start, start)
+	}
+}
+
+// TestXcore: the probe returns a plausible round trip on a machine with two
+// CPUs (tens of ns to tens of us) and leaves no goroutine behind.
+func TestXcore(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	if runtime.NumCPU() < 2 {
+		t.Skip("one CPU: no cross-core round trip")
+	}
+	ns := xcoreNs()
+	t.Logf("xcore round trip: %.0f ns", ns)
+	if ns == 0 {
+		t.Skip("peer thread never scheduled within the limit (machine overloaded)")
+	}
+	if ns < 5 || ns > 100_000 {
+		t.Fatalf("xcore = %.0f ns, want 5..100000", ns)
 	}
 }
