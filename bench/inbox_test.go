@@ -1,0 +1,205 @@
+package bench_test
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+
+	xsync3 "github.com/puzpuzpuz/xsync/v3"
+	xsync4 "github.com/puzpuzpuz/xsync/v4"
+
+	"github.com/ringloop/ringloop/ringbuf"
+)
+
+// BenchmarkInbox/variant=V/producers=P: P producer goroutines push b.N
+// elements in all into one inbox while the benchmark goroutine, the single
+// consumer, drains all b.N. ns/op is per element pushed and consumed;
+// xcore-ns is the cross-core round trip probed right before the run.
+//
+// Variants (the sched inbox names):
+//
+//	mpsc          ringbuf.MPSC, unbounded, XADD claim (the default inbox)
+//	mpsc-bounded  ringbuf.MPSC WithCapacity(inboxCap); producers retry on ErrFull
+//	mpsc-cas      ringbuf.MPSC WithCASClaim (the loser kept for comparison)
+//	chan          buffered channel of inboxCap
+//	mutex         slice + sync.Mutex, the consumer swaps the slice and drains it
+//	xsync         xsync/v3 MPMCQueueOf(inboxCap), TryDequeue
+//	xsync4        xsync/v4 UMPSCQueue (unbounded MPSC), blocking Dequeue
+//
+// The element is a func(), what a loop's inbox carries; the consumer does
+// not call it (the call is the same for every variant: see Floor/op=call).
+// A consumer that finds nothing yields (runtime.Gosched), as does a producer
+// told "full", so with more goroutines than cores everyone still runs.
+func BenchmarkInbox(b *testing.B) {
+	for _, v := range inboxVariants {
+		for _, p := range floorProducers {
+			b.Run(fmt.Sprintf("variant=%s/producers=%d", v.name, p), func(b *testing.B) {
+				runInbox(b, p, v.make())
+			})
+		}
+	}
+}
+
+// inboxCap is the capacity of the bounded variants.
+const inboxCap = 1024
+
+type elem = func()
+
+var theElem elem = func() {}
+
+// inboxImpl is one variant's producer loop and consumer loop; each loop is
+// written out per variant so no per-element interface call skews the
+// comparison.
+type inboxImpl struct {
+	produce func(n int)     // push n elements; any goroutine
+	consume func(total int) // receive total elements; the one consumer
+}
+
+var inboxVariants = []struct {
+	name string
+	make func() inboxImpl
+}{
+	{"mpsc", func() inboxImpl { return mpscInbox(must(ringbuf.NewMPSC[elem]())) }},
+	{"mpsc-bounded", func() inboxImpl { return mpscInbox(must(ringbuf.NewMPSC[elem](ringbuf.WithCapacity(inboxCap)))) }},
+	{"mpsc-cas", func() inboxImpl { return mpscInbox(must(ringbuf.NewMPSC[elem](ringbuf.WithCASClaim()))) }},
+	{"chan", chanInbox},
+	{"mutex", mutexInbox},
+	{"xsync", xsyncInbox},
+	{"xsync4", xsync4Inbox},
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func mpscInbox(q *ringbuf.MPSC[elem]) inboxImpl {
+	return inboxImpl{
+		produce: func(n int) {
+			for i := 0; i < n; i++ {
+				for q.Push(theElem) != nil {
+					runtime.Gosched() // bounded and full
+				}
+			}
+		},
+		consume: func(total int) {
+			got := 0
+			sink := func(elem) {}
+			for got < total {
+				k := q.Drain(0, sink)
+				if k == 0 {
+					runtime.Gosched()
+				}
+				got += k
+			}
+		},
+	}
+}
+
+func chanInbox() inboxImpl {
+	ch := make(chan elem, inboxCap)
+	return inboxImpl{
+		produce: func(n int) {
+			for i := 0; i < n; i++ {
+				ch <- theElem
+			}
+		},
+		consume: func(total int) {
+			for i := 0; i < total; i++ {
+				<-ch
+			}
+		},
+	}
+}
+
+func mutexInbox() inboxImpl {
+	var mu sync.Mutex
+	var pending []elem
+	return inboxImpl{
+		produce: func(n int) {
+			for i := 0; i < n; i++ {
+				mu.Lock()
+				pending = append(pending, theElem)
+				mu.Unlock()
+			}
+		},
+		consume: func(total int) {
+			var batch []elem
+			got := 0
+			for got < total {
+				mu.Lock()
+				batch, pending = pending, batch[:0]
+				mu.Unlock()
+				if len(batch) == 0 {
+					runtime.Gosched()
+				}
+				got += len(batch)
+				clear(batch) // as a loop would, after running them
+			}
+		},
+	}
+}
+
+func xsyncInbox() inboxImpl {
+	q := xsync3.NewMPMCQueueOf[elem](inboxCap)
+	return inboxImpl{
+		produce: func(n int) {
+			for i := 0; i < n; i++ {
+				for !q.TryEnqueue(theElem) {
+					runtime.Gosched()
+				}
+			}
+		},
+		consume: func(total int) {
+			for got := 0; got < total; {
+				if _, ok := q.TryDequeue(); ok {
+					got++
+				} else {
+					runtime.Gosched()
+				}
+			}
+		},
+	}
+}
+
+func xsync4Inbox() inboxImpl {
+	q := xsync4.NewUMPSCQueue[elem]()
+	return inboxImpl{
+		produce: func(n int) {
+			for i := 0; i < n; i++ {
+				q.Enqueue(theElem)
+			}
+		},
+		consume: func(total int) {
+			for i := 0; i < total; i++ {
+				q.Dequeue()
+			}
+		},
+	}
+}
+
+// runInbox times p producers pushing b.N elements in all against the
+// benchmark goroutine consuming them.
+func runInbox(b *testing.B, p int, impl inboxImpl) {
+	xns := probeXcore()
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := 0; i < p; i++ {
+		wg.Add(1)
+		go func(n int) {
+			defer wg.Done()
+			<-start
+			impl.produce(n)
+		}(split(b.N, p, i))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	close(start)
+	impl.consume(b.N)
+	wg.Wait()
+	b.StopTimer()
+	reportXcore(b, xns)
+}
