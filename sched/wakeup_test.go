@@ -157,3 +157,90 @@ func TestIdleLoopCPU(t *testing.T) {
 		}
 	}
 }
+
+// The busy path makes no wakeup: while the loop never runs out of work, a
+// hundred thousand thread-safe submits cause no sleep and no signal (so no
+// syscall and no channel operation per submit).
+func TestBusyLoopSubmitsDoNotSignal(t *testing.T) {
+	for _, w := range WakeupVariants() {
+		t.Run("wakeup="+w, func(t *testing.T) {
+			l := newLoop(t, WithWakeup(w))
+			const n = 100_000
+			var ran atomic.Int64
+			inc := func() { ran.Add(1) }
+			var spin func()
+			spin = func() { // keeps ready non-empty: the loop never sleeps
+				if ran.Load() == n {
+					l.Stop()
+					return
+				}
+				l.Post(spin)
+			}
+			l.Post(spin)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for i := 0; i < n; i++ {
+					l.PostThreadsafe(inc)
+				}
+			}()
+			if err := l.RunForever(); err != nil {
+				t.Fatal(err)
+			}
+			<-done
+			st := l.Stats()
+			if st.Sleeps != 0 || l.signalled.Load() != 0 {
+				t.Fatalf("busy loop: %d sleeps, %d signals for %d submits; want 0", st.Sleeps, l.signalled.Load(), n)
+			}
+		})
+	}
+}
+
+// Concurrent wakeups coalesce: eight producers that all find the loop asleep (held
+// in the window between its re-check and its wait) send exactly one signal.
+func TestConcurrentWakeupsCoalesce(t *testing.T) {
+	for _, w := range WakeupVariants() {
+		t.Run("wakeup="+w, func(t *testing.T) {
+			l := newLoop(t, WithWakeup(w))
+			const producers, rounds = 8, 50
+			var ran atomic.Int64
+			inc := func() { ran.Add(1) }
+			var held int
+			var perRound []uint64
+			testHookSleep = func(hl *Loop, stage int) {
+				if hl != l || stage != 2 || held >= rounds {
+					return
+				}
+				held++
+				before := l.signalled.Load()
+				gate := make(chan struct{})
+				var wg sync.WaitGroup
+				for p := 0; p < producers; p++ {
+					wg.Add(1)
+					go func() { defer wg.Done(); <-gate; l.PostThreadsafe(inc) }()
+				}
+				close(gate)
+				wg.Wait() // every producer has pushed, seen stSleeping or stNotified, and returned
+				perRound = append(perRound, l.signalled.Load()-before)
+			}
+			defer func() { testHookSleep = nil }()
+			wait := runAsync(t, l)
+			deadline := time.Now().Add(10 * time.Second)
+			for ran.Load() != rounds*producers {
+				if time.Now().After(deadline) {
+					t.Fatalf("%d of %d callbacks ran", ran.Load(), rounds*producers)
+				}
+				time.Sleep(100 * time.Microsecond)
+			}
+			l.PostThreadsafe(l.Stop)
+			if err := wait(5 * time.Second); err != nil {
+				t.Fatal(err)
+			}
+			for r, n := range perRound {
+				if n != 1 {
+					t.Fatalf("round %d: %d producers against a sleeping loop sent %d signals, want exactly 1", r, producers, n)
+				}
+			}
+		})
+	}
+}
