@@ -89,11 +89,14 @@ func TestBrowserRendersReport(t *testing.T) {
 
 	dom, stderr := chromium(t, bin, "--dump-dom", url)
 	figs := figureRE.FindAllString(dom, -1)
-	workloads := map[string]bool{}
+	workloads, drifting := map[string]bool{}, map[string]bool{}
 	for _, s := range f.Summaries {
 		workloads[s.Workload] = true
 	}
-	if want := 2 * len(workloads); len(figs) != want {
+	for _, iv := range f.Intervals {
+		drifting[iv.Workload] = true
+	}
+	if want := 2*len(workloads) + len(drifting); len(figs) != want {
 		t.Fatalf("the browser's DOM has %d plot figures, want %d", len(figs), want)
 	}
 	for _, fig := range figs {

@@ -41,8 +41,8 @@ func TestCLIWritesReportAndSVGs(t *testing.T) {
 	if !bytes.Contains(page, []byte("before: mpsc")) || !bytes.Contains(page, []byte("after: mpsc")) {
 		t.Error("two files are not labelled by file name")
 	}
-	if fs, _ := filepath.Glob(filepath.Join(svg, "*.svg")); len(fs) != 2 {
-		t.Errorf("-svg wrote %v, want 2 files", fs)
+	if fs, _ := filepath.Glob(filepath.Join(svg, "*.svg")); len(fs) != 3 {
+		t.Errorf("-svg wrote %v, want 3 files (latency, throughput, drift)", fs)
 	}
 	code, stdout, _ := runCLI("-o", "-", "-names", "x,y", a, b)
 	if code != 0 || !strings.Contains(stdout, "x: mpsc") || !strings.HasPrefix(stdout, "<!DOCTYPE html>") {

@@ -336,3 +336,65 @@ func svgOf(p *plot.Plot, w, h vg.Length) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// driftPlot draws each run's per-interval p99 (corrected) against time into the
+// run, one thin line per run in its series' colour, so drift within a run and
+// disagreement between runs are both visible. It returns nil, nil when the
+// series have no intervals (-interval was off).
+func driftPlot(workload string, ss []series, ivs []intervalSet) (*plot.Plot, error) {
+	if len(ivs) == 0 {
+		return nil, nil
+	}
+	p := newPlot(workload + ": p99 per interval, each run")
+	p.X.Label.Text = "time into the run"
+	p.Y.Label.Text = "p99 in the interval (log scale)"
+	p.Y.Scale = plot.LogScale{}
+	p.Add(plotter.NewGrid())
+	p.Legend.Top = true
+	p.Legend.ThumbnailWidth = vg.Points(22)
+	ymin, ymax, xmax := math.Inf(1), 0.0, 0.0
+	legended := map[int]bool{}
+	for _, set := range ivs {
+		var xys plotter.XYs
+		for _, iv := range set.points {
+			y := math.Max(1, float64(iv.P99Ns))
+			xys = append(xys, plotter.XY{X: float64(iv.OffsetNs), Y: y})
+			ymin, ymax, xmax = math.Min(ymin, y), math.Max(ymax, y), math.Max(xmax, float64(iv.OffsetNs))
+		}
+		l, err := plotter.NewLine(xys)
+		if err != nil {
+			return nil, fmt.Errorf("report: %s drift: %w", workload, err)
+		}
+		l.Color = colorOf(set.series)
+		l.Width = vg.Points(1)
+		p.Add(l)
+		if !legended[set.series] {
+			p.Legend.Add(ss[set.series].Label, l)
+			legended[set.series] = true
+		}
+	}
+	p.Y.Min, p.Y.Max = math.Max(1, ymin/1.5), ymax*2
+	p.X.Min, p.X.Max = 0, xmax*1.02
+	p.Y.Tick.Marker = durationTicks{}
+	p.X.Tick.Marker = offsetTicks{}
+	return p, nil
+}
+
+// intervalSet is one run's interval lines, and the index of its series.
+type intervalSet struct {
+	series int
+	points []results.Interval
+}
+
+// offsetTicks labels a time-offset axis (ns) in ms or s.
+type offsetTicks struct{}
+
+func (offsetTicks) Ticks(min, max float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(min, max)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = FormatNs(ts[i].Value)
+		}
+	}
+	return ts
+}

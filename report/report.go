@@ -37,6 +37,7 @@ type Input struct {
 const (
 	latencyW, latencyH       = 560, 360
 	throughputW, throughputH = 300, 360
+	driftW, driftH           = 870, 260
 )
 
 // WriteHTML writes a report of files to w. With more than one file, series are
@@ -46,7 +47,8 @@ func WriteHTML(w io.Writer, files ...*results.File) error {
 }
 
 // WriteSVGs writes each plot of a report of files as its own SVG file in dir
-// (created if needed): <workload>-latency.svg and <workload>-throughput.svg.
+// (created if needed): <workload>-latency.svg, <workload>-throughput.svg, and
+// <workload>-drift.svg when the results have interval lines (-interval).
 func WriteSVGs(dir string, files ...*results.File) error {
 	_, err := WriteSVGsNamed(dir, defaultNames(files)...)
 	return err
@@ -68,8 +70,10 @@ type workloadView struct {
 	Name       string
 	ID         string
 	Series     []series
+	Intervals  []intervalSet // per-run interval lines (-interval), empty when off
 	Latency    template.HTML
 	Throughput template.HTML
+	Drift      template.HTML // empty when there are no intervals
 	Rows       []row
 }
 
@@ -147,6 +151,20 @@ func build(inputs []Input) ([]workloadView, error) {
 				label = in.Name + ": " + s.Variant
 			}
 			views[i].Series = append(views[i].Series, series{Label: label, Summary: s})
+			si := len(views[i].Series) - 1
+			runs := map[int]int{} // run index -> position in Intervals
+			for _, iv := range in.File.Intervals {
+				if iv.Workload != s.Workload || iv.Variant != s.Variant {
+					continue
+				}
+				k, ok := runs[iv.Run]
+				if !ok {
+					k = len(views[i].Intervals)
+					runs[iv.Run] = k
+					views[i].Intervals = append(views[i].Intervals, intervalSet{series: si})
+				}
+				views[i].Intervals[k].points = append(views[i].Intervals[k].points, iv)
+			}
 		}
 	}
 	if len(views) == 0 {
@@ -155,23 +173,33 @@ func build(inputs []Input) ([]workloadView, error) {
 	return views, nil
 }
 
-// render draws the plots of one workload view as SVG documents.
-func (v *workloadView) render() (lat, thr []byte, err error) {
+// render draws the plots of one workload view as SVG documents; drift is nil
+// when the results have no interval lines.
+func (v *workloadView) render() (lat, thr, drift []byte, err error) {
 	lp, err := latencyPlot(v.Name, v.Series)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if lat, err = svgOf(lp, latencyW, latencyH); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	tp, err := throughputPlot(v.Name, v.Series)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if thr, err = svgOf(tp, throughputW, throughputH); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return lat, thr, nil
+	dp, err := driftPlot(v.Name, v.Series, v.Intervals)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if dp != nil {
+		if drift, err = svgOf(dp, driftW, driftH); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return lat, thr, drift, nil
 }
 
 // inlineSVG strips the XML prolog so the SVG can sit inside HTML.
@@ -278,11 +306,14 @@ func WriteHTMLNamed(w io.Writer, inputs ...Input) error {
 	var titles []string
 	for i := range views {
 		v := &views[i]
-		lat, thr, err := v.render()
+		lat, thr, drift, err := v.render()
 		if err != nil {
 			return err
 		}
 		v.Latency, v.Throughput = inlineSVG(lat), inlineSVG(thr)
+		if drift != nil {
+			v.Drift = inlineSVG(drift)
+		}
 		v.Rows = rowsOf(v)
 		titles = append(titles, v.Name)
 	}
@@ -323,15 +354,22 @@ func WriteSVGsNamed(dir string, inputs ...Input) ([]string, error) {
 	}
 	var paths []string
 	for i := range views {
-		lat, thr, err := views[i].render()
+		lat, thr, drift, err := views[i].render()
 		if err != nil {
 			return paths, err
 		}
 		base := idRE.ReplaceAllString(views[i].Name, "_")
-		for _, f := range []struct {
+		files := []struct {
 			name string
 			b    []byte
-		}{{base + "-latency.svg", lat}, {base + "-throughput.svg", thr}} {
+		}{{base + "-latency.svg", lat}, {base + "-throughput.svg", thr}}
+		if drift != nil {
+			files = append(files, struct {
+				name string
+				b    []byte
+			}{base + "-drift.svg", drift})
+		}
+		for _, f := range files {
 			p := filepath.Join(dir, f.name)
 			if err := os.WriteFile(p, f.b, 0o644); err != nil {
 				return paths, fmt.Errorf("report: %w", err)

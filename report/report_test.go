@@ -51,8 +51,8 @@ func TestHTMLSelfContained(t *testing.T) {
 		}
 	}
 	svgs := svgRE.FindAllString(page, -1)
-	if len(svgs) != 4 {
-		t.Fatalf("found %d inline SVGs, want 4 (latency + throughput for 2 workloads)", len(svgs))
+	if len(svgs) != 5 {
+		t.Fatalf("found %d inline SVGs, want 5 (latency + throughput for 2 workloads, drift for the one with intervals)", len(svgs))
 	}
 	for _, s := range svgs {
 		wellFormed(t, s)
@@ -109,14 +109,41 @@ func TestLatencyPlotAxesAndStyles(t *testing.T) {
 	}
 }
 
+func TestDriftPlot(t *testing.T) {
+	f := testFile(8, false)
+	page := render(t, Input{File: f})
+	svgs := svgRE.FindAllString(page, -1)
+	if len(svgs) != 3 {
+		t.Fatalf("%d SVGs, want latency, throughput and drift", len(svgs))
+	}
+	drift := svgs[2]
+	wellFormed(t, drift)
+	if !strings.Contains(drift, "p99 per interval") || !strings.Contains(drift, ">chan<") {
+		t.Error("drift plot lacks its title or legend")
+	}
+	// One line per (variant, run): 3 variants x 3 runs, each in its variant's colour.
+	for i := 0; i < 3; i++ {
+		if n := strings.Count(drift, "stroke:"+strings.ToUpper(colorHex(i))); n < 3 {
+			t.Errorf("drift plot has %d strokes of series %d's colour, want >= 3 (one per run)", n, i)
+		}
+	}
+	if !strings.Contains(page, `data-kind="drift"`) {
+		t.Error("drift figure missing from the page")
+	}
+	f.Intervals = nil
+	if page := render(t, Input{File: f}); strings.Contains(page, `data-kind="drift"`) {
+		t.Error("a drift figure was drawn without intervals")
+	}
+}
+
 func TestCompareTwoFilesInOnePlot(t *testing.T) {
 	page := render(t, Input{Name: "before", File: testFile(3, false)}, Input{Name: "after", File: testFile(4, false)})
 	svgs := svgRE.FindAllString(page, -1)
-	if len(svgs) != 2 {
-		t.Fatalf("two files of one workload should share plots: got %d SVGs, want 2", len(svgs))
+	if len(svgs) != 3 {
+		t.Fatalf("two files of one workload should share plots: got %d SVGs, want 3 (latency, throughput, drift)", len(svgs))
 	}
 	for _, label := range []string{"before: mpsc", "after: mpsc", "before: chan", "after: chan"} {
-		if !strings.Contains(svgs[0], ">"+label+"<") || !strings.Contains(svgs[1], ">"+label+"<") {
+		if !strings.Contains(svgs[0], ">"+label+"<") || !strings.Contains(svgs[1], ">"+label+"<") || !strings.Contains(svgs[2], ">"+label+"<") {
 			t.Errorf("series %q missing from one of the plots", label)
 		}
 	}
@@ -180,7 +207,10 @@ func TestWriteSVGs(t *testing.T) {
 	if err := WriteSVGs(dir, testFile(7, true)); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"threadsafe-latency.svg", "threadsafe-throughput.svg", "wakeup-latency.svg", "wakeup-throughput.svg"} {
+	if _, err := os.Stat(filepath.Join(dir, "wakeup-drift.svg")); err == nil {
+		t.Error("a drift plot was written for a workload without intervals")
+	}
+	for _, name := range []string{"threadsafe-latency.svg", "threadsafe-throughput.svg", "threadsafe-drift.svg", "wakeup-latency.svg", "wakeup-throughput.svg"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)

@@ -31,6 +31,7 @@ h3 { font-size:14px; margin:14px 0 6px; color:var(--muted); text-transform:upper
 figure.plot { margin:0; border:1px solid var(--line); border-radius:6px; padding:4px; background:#fff; min-width:300px; }
 figure.plot[data-kind=latency] { flex:1.86 1 480px; }
 figure.plot[data-kind=throughput] { flex:1 1 260px; }
+figure.plot[data-kind=drift] { flex:1 1 100%; }
 figure.plot svg { display:block; width:100%; height:auto; }
 .banner ul { margin:4px 0 0; padding-left:20px; }
 figcaption { font-size:12px; color:var(--muted); padding:2px 6px 4px; }
@@ -66,6 +67,7 @@ td { vertical-align:top; }
 <div class="plots">
 <figure class="plot" data-kind="latency">{{.Latency}}<figcaption>x: percentile, each nine the same width; y: latency. Solid = corrected, dashed = uncorrected, dot at the right = max (ring = uncorrected max).</figcaption></figure>
 <figure class="plot" data-kind="throughput">{{.Throughput}}<figcaption>Median throughput over repetitions; whiskers: the median's confidence interval.</figcaption></figure>
+{{if .Drift}}<figure class="plot" data-kind="drift">{{.Drift}}<figcaption>Corrected p99 of each interval (-interval), one line per run: drift within a run, and runs that disagree.</figcaption></figure>{{end}}
 </div>
 <h3>Throughput and ratios</h3>
 <div class="scroll"><table>

@@ -89,6 +89,19 @@ func testFile(seed uint64, two bool) *results.File {
 					P99: results.Estimate{Center: 1 + 0.6*float64(vi), Confidence: 0.95, N: 6}, P99P: 0.01}
 			}
 			f.Summaries = append(f.Summaries, s)
+			if wi == 0 { // -interval 100ms lines for the first workload, 3 runs
+				for r := 0; r < 3; r++ {
+					for k := 1; k <= 8; k++ {
+						p99 := med * 4 * (1 + 0.2*rng.Float64())
+						if vi == 2 && r == 1 && k == 5 {
+							p99 *= 300 // one run with a stall: drift shows it
+						}
+						f.Intervals = append(f.Intervals, results.Interval{Workload: w, Variant: v, Run: r,
+							OffsetNs: int64(k) * int64(100*time.Millisecond), Ops: 20000, Rate: 200000,
+							P99Ns: int64(p99), MaxNs: int64(p99 * 3)})
+					}
+				}
+			}
 		}
 	}
 	f.Outliers = []results.Outlier{{Workload: "threadsafe", Variant: "chan", LatencyNs: 2300000, At: date.Add(5 * time.Second),
