@@ -95,9 +95,11 @@ func (f *Future[T]) addOverflow(e entry) {
 // addedWhenDone schedules a dispatch for a callback added to a done future, unless
 // one is already queued (see the package comment).
 func (f *Future[T]) addedWhenDone() {
-	if f.disp != dispIdle {
+	if f.disp == dispInitial || f.disp == dispQueued {
 		return // the completion's dispatch (dispInitial) or ours (dispQueued) runs it
 	}
+	// dispIdle, or dispRunning: the running dispatch detached its list before
+	// calling anything, so the new callback needs a dispatch of its own.
 	f.disp = dispQueued
 	if f.loop.InLoop() {
 		_ = f.loop.Post(f.dispatcher())
@@ -147,10 +149,14 @@ func (f *Future[T]) runCallbacks() {
 // back in front of anything added meanwhile and a dispatch is posted, then the
 // panic goes on (a loop that recovers panics still runs each callback once).
 func (f *Future[T]) runMany(inl *[inlineSlots]unsafe.Pointer, kinds uint8, more *overflow, n int) {
+	f.disp = dispRunning // Pool.Put refuses while later callbacks still get f
 	i := 0
 	defer func() {
 		if i < n {
 			f.requeue(detachedAt(inl, kinds, more), i+1, n)
+		}
+		if f.disp == dispRunning {
+			f.disp = dispIdle
 		}
 	}()
 	for ; i < n; i++ {
@@ -182,7 +188,7 @@ func (f *Future[T]) requeue(at func(int) entry, from, n int) {
 	}
 	rest = append(rest, f.entries()...)
 	f.setEntries(rest)
-	if len(rest) > 0 && f.disp == dispIdle {
+	if len(rest) > 0 && (f.disp == dispIdle || f.disp == dispRunning) {
 		f.disp = dispQueued
 		_ = f.loop.Post(f.dispatcher())
 	}

@@ -51,6 +51,8 @@
 //	             is queued.
 //	dispQueued   AddDoneCallback on a done future posted a dispatch that has not
 //	             run yet.
+//	dispRunning  a dispatch is calling two or more detached callbacks (the list
+//	             itself is empty, as in dispIdle; Pool.Put refuses meanwhile).
 //
 // Completion: on the loop (Loop.InLoop()), an empty list means nothing to run:
 // disp = dispIdle, no Post; otherwise one Post(dispatch). Off the loop: exactly
@@ -59,8 +61,9 @@
 //
 // AddDoneCallback (on the loop) appends to the list, then loads the state:
 // pending: nothing else (a later completion posts the dispatch). Not pending:
-// disp == dispIdle -> post a dispatch, disp = dispQueued; otherwise a dispatch is
-// already queued and will run the new callback.
+// disp is dispIdle or dispRunning -> post a dispatch, disp = dispQueued;
+// otherwise (dispInitial, dispQueued) a dispatch is already queued and will run
+// the new callback.
 //
 // Ordering argument, callback added on the loop while another goroutine
 // completes (the only interleaving there is, since everything else touching the
@@ -146,6 +149,7 @@ const (
 	dispInitial uint8 = iota
 	dispIdle
 	dispQueued
+	dispRunning // runMany is calling detached callbacks; otherwise like dispIdle
 )
 
 // Future is asyncio's Future[T]. Create it with New (or sched.CreateFuture); the
