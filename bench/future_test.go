@@ -7,6 +7,10 @@ package bench_test
 //   - op=roundtrip/callbacks=K: on the running loop, create a future, add K done
 //     callbacks (K-1 no-ops, then the one that starts the next op), SetResult on
 //     the loop; the loop runs the dispatch next iteration. op = one future.
+//   - op=roundtrip-pooled/callbacks=1: the same with future.Pool (optional): the
+//     callback puts its future back and the next op gets it again, so the round
+//     trip allocates nothing; the difference to op=roundtrip/callbacks=1 is the
+//     allocation (and its GC) the unpooled round trip pays.
 //   - op=cross-goroutine: the loop creates futures in chunks of 1024 with one
 //     callback each and hands the chunk to a worker goroutine, which completes
 //     them with SetResult (off the loop: one PostThreadsafe each); the callbacks
@@ -70,6 +74,7 @@ func BenchmarkFuture(b *testing.B) {
 	for _, k := range []int{1, 2, 3, 8} {
 		b.Run(fmt.Sprintf("op=roundtrip/callbacks=%d", k), func(b *testing.B) { benchFutureRoundTrip(b, k) })
 	}
+	b.Run("op=roundtrip-pooled/callbacks=1", benchFutureRoundTripPooled)
 	b.Run("op=cross-goroutine", benchFutureCross)
 	b.Run("op=cross-goroutine-pingpong", benchFuturePingPong)
 }
@@ -104,6 +109,43 @@ func benchFutureRoundTrip(b *testing.B, k int) {
 			f.AddDoneCallback(noop)
 		}
 		f.AddDoneCallback(step) // the last callback starts the next op
+		if err := f.SetResult(1); err != nil {
+			b.Error(err)
+		}
+	}
+	b.ReportAllocs()
+	defer reportCPU(b)()
+	b.ResetTimer()
+	if err := l.Post(func() { step(nil) }); err != nil {
+		b.Fatal(err)
+	}
+	if err := l.RunForever(); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	if ran != b.N {
+		b.Fatalf("%d round trips completed, want %d", ran, b.N)
+	}
+}
+
+func benchFutureRoundTripPooled(b *testing.B) {
+	l := newBenchLoop(b)
+	pool := future.NewPool[int](l, 64)
+	left := b.N
+	ran := 0
+	var step func(*future.Future[int])
+	step = func(f *future.Future[int]) {
+		if f != nil {
+			ran++
+			pool.Put(f) // its only callback: the future is free again
+		}
+		if left == 0 {
+			l.Stop()
+			return
+		}
+		left--
+		f = pool.Get()
+		f.AddDoneCallback(step)
 		if err := f.SetResult(1); err != nil {
 			b.Error(err)
 		}
