@@ -281,6 +281,7 @@ func throughputPlot(workload string, ss []series) (*plot.Plot, error) {
 		p.Add(eb)
 	}
 	p.NominalX(names...)
+	p.X.Min, p.X.Max = -0.6, float64(len(ss)-1)+0.6 // room for the outer bars' full width
 	p.Y.Tick.Marker = rateTicks{}
 	top := 0.0
 	for _, s := range ss {
