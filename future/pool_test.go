@@ -113,3 +113,50 @@ func TestPoolAllocs(t *testing.T) {
 		t.Errorf("pooled round trip: %.1f allocs, want 0", a)
 	}
 }
+
+// TestPoolOffLoopCompletion: futures completed by another goroutine are recycled
+// by their callback and reused at once; under -race this checks that the
+// completer's writes happen before the recycling (through the dispatch).
+func TestPoolOffLoopCompletion(t *testing.T) {
+	l := NewTestLoop()
+	p := NewPool[int](l, 8)
+	work := make(chan *Future[int], 8)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		i := 0
+		for f := range work {
+			i++
+			_ = f.SetResult(i)
+		}
+	}()
+	const rounds = 5000
+	got := 0
+	last := 0
+	cb := func(f *Future[int]) {
+		v, err := f.Result()
+		if err != nil || v != last+1 {
+			t.Errorf("result %d, %v; want %d", v, err, last+1)
+		}
+		last = v
+		got++
+		if !p.Put(f) {
+			t.Error("Put refused a future whose only callback is running")
+		}
+	}
+	ctx := context.Background()
+	for r := 0; r < rounds; r++ {
+		f := p.Get()
+		f.AddDoneCallback(cb)
+		work <- f
+		want := r + 1
+		if err := l.RunUntil(ctx, func() bool { return got == want }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(work)
+	<-done
+	if p.Len() == 0 {
+		t.Fatal("nothing was recycled")
+	}
+}
