@@ -172,11 +172,14 @@ type Run struct {
 	// AchievedRate is the submissions per second actually made (open loop:
 	// compare with the target rate; closed loop: equals Throughput).
 	AchievedRate float64 `json:"achieved_rate"`
-	// P50Ns, P99Ns and P999Ns are this repetition's corrected percentiles, so
-	// a reader can see their spread across repetitions.
-	P50Ns  int64 `json:"p50_ns"`
-	P99Ns  int64 `json:"p99_ns"`
-	P999Ns int64 `json:"p999_ns"`
+	// P50Ns ... MaxNs are this repetition's corrected percentiles, so a
+	// reader can see their spread across repetitions.
+	P50Ns   int64 `json:"p50_ns"`
+	P90Ns   int64 `json:"p90_ns"`
+	P99Ns   int64 `json:"p99_ns"`
+	P999Ns  int64 `json:"p999_ns"`
+	P9999Ns int64 `json:"p9999_ns"`
+	MaxNs   int64 `json:"max_ns"`
 	// XcoreNs is the cross-core round trip measured right before this
 	// repetition (0 if unmeasured), so samples can be split by placement.
 	XcoreNs float64 `json:"xcore_ns"`

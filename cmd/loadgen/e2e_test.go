@@ -290,7 +290,7 @@ func TestRunAllOutputs(t *testing.T) {
 				}
 				orig[u] = x
 			}
-			for _, unit := range []string{"ns/op", "ops/s", "p50-ns", "p99-ns", "p99.9-ns", "achieved-ops/s"} {
+			for _, unit := range []string{"ns/op", "ops/s", "p50-ns", "p90-ns", "p99-ns", "p99.9-ns", "p99.99-ns", "max-ns", "achieved-ops/s"} {
 				if v := orig[unit]; v <= 0 {
 					t.Errorf("%s: %s = %v (values %v)", rec.Name.Full(), unit, v, orig)
 				}
@@ -386,7 +386,8 @@ func checkHgrm(t *testing.T, path string, count int64) {
 func TestCompare(t *testing.T) {
 	dir := t.TempDir()
 	jsonP := filepath.Join(dir, "c.json")
-	r := runBin(t, append([]string{"compare"}, args("-count", "2", "-json", jsonP, "-baseline", "mutex", "mpsc", "mutex")...)...)
+	// Flags after the variants are parsed too.
+	r := runBin(t, append([]string{"compare"}, args("-count", "2", "-json", jsonP, "mpsc", "mutex", "-baseline", "mutex")...)...)
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}

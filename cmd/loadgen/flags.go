@@ -36,11 +36,12 @@ const (
 )
 
 // Defaults: `loadgen` alone must finish in under a minute on 2 cores with
-// every inbox variant (6) on threadsafe: 6 variants x 6 runs x 1 s = 36 s.
+// every inbox variant (6) on threadsafe: 6 variants x 6 runs x 0.6 s = 22 s,
+// which leaves room for a cold `go run` build of the binary.
 const (
 	defWorkload = "threadsafe"
-	defDuration = 800 * time.Millisecond
-	defWarmup   = 200 * time.Millisecond
+	defDuration = 500 * time.Millisecond
+	defWarmup   = 100 * time.Millisecond
 	defCount    = 6
 )
 

@@ -243,8 +243,11 @@ func writeBench(w io.Writer, f *results.File) error {
 				{Value: float64(r.ElapsedNs) / float64(r.Ops), Unit: "ns/op"},
 				{Value: r.Throughput, Unit: "ops/s"},
 				{Value: float64(r.P50Ns), Unit: "p50-ns"},
+				{Value: float64(r.P90Ns), Unit: "p90-ns"},
 				{Value: float64(r.P99Ns), Unit: "p99-ns"},
 				{Value: float64(r.P999Ns), Unit: "p99.9-ns"},
+				{Value: float64(r.P9999Ns), Unit: "p99.99-ns"},
+				{Value: float64(r.MaxNs), Unit: "max-ns"},
 			}
 			if f.Config.Rate > 0 {
 				vals = append(vals, benchfmt.Value{Value: r.AchievedRate, Unit: "achieved-ops/s"})

@@ -43,13 +43,23 @@ type acc struct {
 func runCmd(cmd string, args []string, stdout, stderr io.Writer) int {
 	var f runFlags
 	fs := newRunFlagSet(cmd, &f, stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
+	// Flags and positional arguments (compare's variants) may interleave:
+	// `loadgen compare mpsc mutex -count 10` works.
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return exitOK
+			}
+			return exitUsage
 		}
-		return exitUsage
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	if err := f.check(fs.Args()); err != nil {
+	if err := f.check(positional); err != nil {
 		fmt.Fprintf(stderr, "loadgen %s: %v\n", cmd, err)
 		return exitUsage
 	}
@@ -203,8 +213,11 @@ func runOnce(ctx context.Context, f *runFlags, a *acc, rep int, file *results.Fi
 		Throughput:   res.Throughput(),
 		AchievedRate: res.AchievedRate(),
 		P50Ns:        hist.Quantile(res.Rec.Corrected, 0.50),
+		P90Ns:        hist.Quantile(res.Rec.Corrected, 0.90),
 		P99Ns:        hist.Quantile(res.Rec.Corrected, 0.99),
 		P999Ns:       hist.Quantile(res.Rec.Corrected, 0.999),
+		P9999Ns:      hist.Quantile(res.Rec.Corrected, 0.9999),
+		MaxNs:        res.Rec.Corrected.Max(),
 		XcoreNs:      xc,
 	}
 	if f.rate == 0 {
