@@ -120,6 +120,11 @@ type coroEngine interface {
 	put(co coroutine)
 	// idle reports how many parked coroutines (goroutines) the engine holds.
 	idle() int
+	// threadBound reports whether the engine's coroutines may be switched to only
+	// from the thread-lock state they were created under (runtime coroutines).
+	threadBound() bool
+	// drain ends every parked coroutine; the engine stays usable.
+	drain()
 	// close ends every parked coroutine; later puts end theirs at once.
 	close()
 }
@@ -177,6 +182,12 @@ func (e *pullEngine) idle() int { return len(e.free) }
 
 func (e *pullEngine) close() {
 	e.closed = true
+	e.drain()
+}
+
+func (e *pullEngine) threadBound() bool { return true }
+
+func (e *pullEngine) drain() {
 	for i, c := range e.free {
 		e.free[i] = nil
 		c.stop()
@@ -280,6 +291,10 @@ func (e *goEngine) put(co coroutine) {
 }
 
 func (e *goEngine) idle() int { return 0 }
+
+func (e *goEngine) drain() {}
+
+func (e *goEngine) threadBound() bool { return false }
 
 func (e *goEngine) close() { e.closed = true }
 

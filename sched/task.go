@@ -501,9 +501,15 @@ func (t *Task[T]) stepTask() {
 		t.afterSuspend()
 		return
 	}
+	t.complete()
 	t.engine().put(t.cr)
 	t.cr = nil
-	t.complete()
+	if len(lt.pending) == 0 && t.loop.cfg.lockOSThread {
+		// A loop locked to its thread locks per run, and a coroutine made under
+		// the lock may only be switched to under it (coro.go): end the parked
+		// ones while that is still true, rather than strand them at Close.
+		lt.drainEngines()
+	}
 }
 
 // runCoro is the coroutine job (coroJob): call the body, keep its return for step.

@@ -170,6 +170,15 @@ func (lt *loopTasks) remove(t *taskCore) {
 	t.idx = -1
 }
 
+// drainEngines ends every parked coroutine of the loop's engines.
+func (lt *loopTasks) drainEngines() {
+	for _, e := range lt.engines {
+		if e != nil {
+			e.drain()
+		}
+	}
+}
+
 // idleCoroutines reports how many parked coroutines the loop's engines hold.
 func (lt *loopTasks) idleCoroutines() int {
 	n := 0
@@ -229,9 +238,15 @@ func shutdownTasks(l *Loop, maySwitch bool) {
 				e.close()
 			}
 		}
-		loopTaskStates.Delete(l)
-		lastTasks.CompareAndSwap(lt, nil) // do not keep a closed loop reachable
+	} else if n := lt.idleCoroutines(); n > 0 {
+		l.CallExceptionHandler(ExceptionContext{
+			Message: fmt.Sprintf("%d parked task coroutines left behind: the loop is locked to its OS thread and was closed outside a run", n),
+			Err:     ErrTaskDestroyed,
+			Loop:    l,
+		})
 	}
+	loopTaskStates.Delete(l)
+	lastTasks.CompareAndSwap(lt, nil) // do not keep a closed loop reachable
 }
 
 // destroy ends a pending task whose loop is going away: its body (if it started)
@@ -241,7 +256,7 @@ func (t *taskCore) destroy(maySwitch bool) {
 	t.killed = true
 	msg := "Task was destroyed but it is pending!"
 	if t.cr != nil {
-		if maySwitch {
+		if maySwitch || !t.engine().threadBound() {
 			if t.cr.kill() {
 				t.engine().put(t.cr)
 				t.cr = nil

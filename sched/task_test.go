@@ -337,7 +337,7 @@ func TestTaskNames(t *testing.T) {
 	l, _ := taskLoop(t)
 	a := mustTask(t, l, CoroPull, func(c *Coro) (int, error) { return 0, nil })
 	b := mustTask(t, l, CoroPull, func(c *Coro) (int, error) { return 0, nil })
-	named := mustTask(t, l, CoroPull, func(c *Coro) (int, error) { return 0, nil }, WithName("worker"))
+	named := mustTask(t, l, CoroPull, func(c *Coro) (int, error) { return 77, nil }, WithName("worker"))
 	var na, nb int
 	if _, err := fmt.Sscanf(a.GetName(), "Task-%d", &na); err != nil {
 		t.Fatal(a.GetName())
@@ -347,6 +347,9 @@ func TestTaskNames(t *testing.T) {
 	}
 	if named.GetName() != "worker" {
 		t.Fatal(named.GetName())
+	}
+	if v, _ := named.GetCoro()(nil); v != 77 { // the very function given to CreateTask
+		t.Fatalf("GetCoro()() = %v", v)
 	}
 	named.SetName("renamed")
 	if named.GetName() != "renamed" || !strings.Contains(named.String(), "renamed") {
@@ -685,4 +688,68 @@ func TestTaskWaitFromGoroutine(t *testing.T) {
 	if r.find("Task exception was never retrieved") != nil {
 		t.Fatal("reported although retrieved")
 	}
+}
+
+// TestLockedLoopLeavesNoCoroutine: on a loop locked to its OS thread (which locks
+// per run), finished tasks' coroutines are ended inside the run, and a task still
+// pending at Close is reported rather than switched to from the wrong thread
+// (which would abort the process).
+func TestLockedLoopLeavesNoCoroutine(t *testing.T) {
+	eachCoro(t, func(t *testing.T, coro string) {
+		ignore := goleak.IgnoreCurrent()
+		r := &reports{}
+		l, err := New(WithLockOSThread(true), WithExceptionHandler(r.handle))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var last *Task[int]
+		for i := 0; i < 20; i++ {
+			last = mustTask(t, l, coro, sleeper(0, i))
+		}
+		runUntil(t, l, last)
+		for i := 0; i < 5; i++ { // run after run, as a locked program does
+			last = mustTask(t, l, coro, sleeper(time.Millisecond, i))
+			runUntil(t, l, last)
+		}
+		if v, err := last.Result(); v != 4 || err != nil {
+			t.Fatalf("%v %v", v, err)
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		l.closeTasks()
+		goleak.VerifyNone(t, ignore)
+		if len(r.list()) != 0 {
+			t.Fatalf("unexpected reports: %+v", r.list())
+		}
+	})
+	t.Run("pending-at-close", func(t *testing.T) {
+		// Lock the test goroutine first, so that after Close it can put itself
+		// back in the exact thread-lock state the loop's run had and unwind the
+		// stranded coroutine for goleak's sake.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		r := &reports{}
+		l, _ := New(WithLockOSThread(true), WithExceptionHandler(r.handle))
+		f := CreateFuture[int](l)
+		stuck := mustTask(t, l, CoroPull, func(c *Coro) (int, error) { return Await(c, f) })
+		_ = l.Post(func() { _ = l.Post(l.Stop) })
+		_ = l.RunUntilComplete(stuck)
+		_ = l.Close()
+		cr := stuck.cr
+		l.closeTasks()
+		if got := r.find("Task was destroyed but it is pending; its coroutine is parked"); got == nil || !errors.Is(got.Err, ErrTaskDestroyed) {
+			t.Fatalf("reports: %+v", r.list())
+		}
+		if stuck.cr == nil {
+			t.Fatal("the coroutine was switched to outside the run")
+		}
+		runtime.LockOSThread() // the run's lock count again, on the same thread
+		if !cr.kill() {
+			t.Fatal("stranded coroutine did not unwind")
+		}
+		stuck.engine().put(cr)
+		stuck.engine().close()
+		runtime.UnlockOSThread()
+	})
 }
