@@ -10,7 +10,9 @@
 // that finds tailSeg already past its ticket walks back to its own segment.
 // Retired segments return to producers through pool, a single-producer
 // (consumer) single-consumer (the current linker) ring of segment pointers,
-// so a queue in steady state allocates nothing.
+// so a queue in steady state allocates nothing. Segments retired while the
+// ring is full (after a burst) go to a sync.Pool, which the linker tries
+// before allocating.
 //
 // # Invariants
 //
@@ -41,8 +43,8 @@
 //	            the Loads in Empty, Len, Drain's snapshot and the bounded check.
 //	slot.val    the producer holding ticket t (plain write), then the consumer
 //	            (plain read, then plain clear of the reference).
-//	slot.seq    the producer: Store(t+1) publishes slot.val; pairs with the
-//	            consumer's Load in Pop/Drain/DrainTo (acquire).
+//	slot.seq    the producer: publish(t+1) (release) publishes slot.val;
+//	            pairs with the consumer's Load in Pop/Drain/DrainTo (acquire).
 //	seg.base    the linker: Store publishes the segment's identity, after
 //	            prev and next are set; pairs with the producers' Load in Push
 //	            and segmentFor. A producer that reads base == t&^mask owns a
@@ -53,24 +55,33 @@
 //	            consumer's Load in advance.
 //	seg.prev    the linker sets it before base; the consumer clears it when it
 //	            retires the segment (so dropped segments do not chain).
+//	overflow    sync.Pool: the consumer Puts, the linker Gets (its own
+//	            happens-before edge).
 //	pool[i]     the consumer stores a retired segment into an empty cell; the
 //	            linker loads it and stores nil. Each cell's Store pairs with the
 //	            other side's Load (the segment's cleared slots travel with it).
-//	headPub     the consumer: Store(head) after a batch; pairs with the Loads
-//	            in Len and in the bounded check.
+//	headPub     the consumer: publish(head) (release) after a batch; pairs
+//	            with the Loads in Len and in the bounded check.
 //	head, headEnd, headSeg, poolW: consumer only, plain.
 //
 // Go's sync/atomic operations are sequentially consistent, so every Load
-// above is at least an acquire of the Store it pairs with.
+// above is at least an acquire of the store it pairs with. publish is a
+// release store only; no Dekker handshake depends on slot.seq or headPub
+// (the sleep handshake uses the XADD on tail, which is a full barrier).
 //
 // # Cost of Push (amd64, unbounded, XADD claim)
 //
-// Two locked instructions: the XADD on tail and the XCHG that atomic.Store
-// compiles to for slot.seq. Plus two plain loads of read-mostly words
-// (tailSeg, seg.base) and the slot write. Bounded mode adds two plain loads
-// (tail, headPub) and no locked instruction; the CAS build replaces the XADD
-// with a LOCK CMPXCHG loop (one per attempt). Once per S pushes one producer
-// links a segment (three stores, XCHG each, and a pool take).
+// One locked instruction: the XADD on tail. The slot is published with
+// publish (release_amd64.go), a plain aligned MOV, which is a release store
+// under x86-TSO; atomic.Store would be an XCHG, a second locked instruction
+// (race builds, and builds with -tags ringbuf_xchgpublish to measure the
+// difference, use it). Plus two plain loads of read-mostly words (tailSeg,
+// seg.base) and the slot write. Bounded mode adds two plain loads (headPub,
+// tail) and no locked instruction; the CAS build replaces the XADD with a
+// LOCK CMPXCHG loop (one per attempt). Once per S pushes one producer links
+// a segment (three XCHG stores and a pool take). The consumer's Drain has
+// no locked instruction at all: plain loads of slot.seq and one release MOV
+// of headPub per batch.
 //
 // # Waiting
 //
@@ -91,6 +102,7 @@ package ringbuf
 
 import (
 	"runtime"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/cpu"
@@ -135,6 +147,7 @@ type MPSC[T any] struct {
 	mode     uint8         // claim mode, read-only
 	bounded  bool          // read-only
 	pool     []atomic.Pointer[segment[T]]
+	overflow sync.Pool // *segment[T] retired while pool was full; consumer Puts, linker Gets
 	_        cpu.CacheLinePad
 
 	headPub atomic.Uint64 // consumer publishes head after a batch
@@ -195,40 +208,52 @@ func (q *MPSC[T]) newSegment(b uint64) *segment[T] {
 
 // Push appends v. Any goroutine. Unbounded: always nil. Bounded: ErrFull when
 // the queue holds its capacity (see WithCapacity for how exact that is).
-// Steady state: no allocation, no syscall, two locked instructions.
+// Steady state: no allocation, no syscall; one locked instruction (the
+// XADD) on amd64, two where publish is an atomic Store (see release_*.go).
 func (q *MPSC[T]) Push(v T) error {
-	var t uint64
-	switch q.mode {
-	case claimXADD:
-		t = q.tail.Add(1) - 1 // claims ticket t; pairs with tail.Load in Empty/Len/Drain
-	case claimXADDBounded:
-		// headPub first: it only grows, and tail >= headPub always, so the
-		// difference is never negative.
-		h := q.headPub.Load() // pairs with headPub.Store in Pop/Drain
-		if q.tail.Load()-h >= q.capacity {
-			return ErrFull
-		}
-		t = q.tail.Add(1) - 1 // claims ticket t (may overshoot: soft bound)
-	default:
-		var ok bool
-		if t, ok = q.claimCAS(); !ok {
-			return ErrFull
-		}
+	if q.mode != claimXADD {
+		return q.pushSlow(v)
 	}
+	q.put(q.tail.Add(1)-1, v) // XADD claims ticket t; pairs with tail.Load in Empty/Len
+	return nil
+}
+
+// put writes v into the slot of ticket t and publishes it.
+func (q *MPSC[T]) put(t uint64, v T) {
 	s := q.tailSeg.Load()           // pairs with tailSeg.Store in link
 	if s.base.Load() != t&^q.mask { // pairs with base.Store in link
 		s = q.segmentFor(t)
 	}
 	sl := &s.slots[t&q.mask]
 	sl.val = v
-	sl.seq.Store(t + 1) // publishes sl.val; pairs with seq.Load in Pop/Drain/DrainTo
+	publish(&sl.seq, t+1) // release: publishes sl.val; pairs with seq.Load in Pop/Drain/DrainTo
+}
+
+// pushSlow is Push for the bounded and CAS-claim modes.
+func (q *MPSC[T]) pushSlow(v T) error {
+	var t uint64
+	if q.mode == claimXADDBounded {
+		// headPub first: it only grows, and tail >= headPub always, so the
+		// difference is never negative.
+		h := q.headPub.Load() // pairs with publish(&q.headPub) in Pop/Drain
+		if q.tail.Load()-h >= q.capacity {
+			return ErrFull
+		}
+		t = q.tail.Add(1) - 1 // claims ticket t (racing producers may overshoot: soft bound)
+	} else {
+		var ok bool
+		if t, ok = q.claimCAS(); !ok {
+			return ErrFull
+		}
+	}
+	q.put(t, v)
 	return nil
 }
 
 // claimCAS claims a ticket with a CAS loop, refusing when bounded and full.
 func (q *MPSC[T]) claimCAS() (uint64, bool) {
 	for {
-		h := q.headPub.Load() // pairs with headPub.Store in Pop/Drain
+		h := q.headPub.Load() // pairs with publish(&q.headPub) in Pop/Drain
 		t := q.tail.Load()
 		if q.bounded && t-h >= q.capacity {
 			return 0, false
@@ -275,9 +300,13 @@ func (q *MPSC[T]) link(p *segment[T], want uint64) *segment[T] {
 	var n *segment[T]
 	r := q.poolR.Load() // linker-owned; serialised by the tailSeg Store/Load chain
 	cell := &q.pool[r%uint64(len(q.pool))]
-	if n = cell.Load(); n != nil { // pairs with cell.Store in retire
-		cell.Store(nil) // hands the cell back; pairs with cell.Load in retire
+	if n = cell.Load(); n != nil { // pairs with cell.Store in advance
+		cell.Store(nil) // hands the cell back; pairs with cell.Load in advance
 		q.poolR.Store(r + 1)
+	} else if x, ok := q.overflow.Get().(*segment[T]); ok {
+		n = x // a segment retired while the pool was full (burst)
+	}
+	if n != nil {
 		n.next.Store(nil)
 		n.prev.Store(p)
 		n.base.Store(want) // publishes the reused segment's identity
@@ -305,7 +334,10 @@ func (q *MPSC[T]) advance() bool {
 	if cell.Load() == nil { // pairs with cell.Store(nil) in link
 		cell.Store(s) // hands s (slots cleared) to a future linker; pairs with cell.Load in link
 		q.poolW++
-	} // else the pool is full: drop s for the GC
+	} else {
+		// After a burst: keep s for reuse as long as the GC lets us.
+		q.overflow.Put(s)
+	}
 	return true
 }
 
@@ -325,12 +357,12 @@ func (q *MPSC[T]) Pop() (T, bool) {
 	v := sl.val
 	sl.val = zero // no retained garbage
 	q.head = h + 1
-	q.headPub.Store(h + 1) // pairs with headPub.Load in Len and the bounded check
+	publish(&q.headPub, h+1) // release; pairs with headPub.Load in Len and the bounded check
 	return v, true
 }
 
-// Drain pops up to max elements (max <= 0: every element claimed when Drain
-// starts, as far as they are published) and calls fn on each in order. It
+// Drain pops up to max elements (max <= 0: every element published when
+// Drain reaches it, at most DrainAll) and calls fn on each in order. It
 // returns how many it popped. Consumer only; fn must not call Pop/Drain.
 func (q *MPSC[T]) Drain(max int, fn func(T)) int {
 	var zero T
@@ -352,7 +384,7 @@ func (q *MPSC[T]) Drain(max int, fn func(T)) int {
 		fn(v)
 	}
 	if n > 0 {
-		q.headPub.Store(h) // pairs with headPub.Load in Len and the bounded check
+		publish(&q.headPub, h) // release; pairs with headPub.Load in Len and the bounded check
 	}
 	return int(n)
 }
@@ -378,18 +410,24 @@ func (q *MPSC[T]) DrainTo(buf []T, max int) []T {
 	}
 	if n > 0 {
 		q.head = h
-		q.headPub.Store(h) // pairs with headPub.Load in Len and the bounded check
+		publish(&q.headPub, h) // release; pairs with headPub.Load in Len and the bounded check
 	}
 	return buf
 }
 
-// limit turns Drain's max into a count: max itself, or every ticket claimed
-// now.
+// DrainAll is how many elements Drain and DrainTo take at most per call
+// when max <= 0, so producers that keep up with the consumer cannot keep
+// one call going forever.
+const DrainAll = 1 << 16
+
+// limit turns Drain's max into a count. It does not read tail: that line is
+// hot in the producers' caches, and a miss per call would cost more than a
+// small batch.
 func (q *MPSC[T]) limit(max int) uint64 {
 	if max > 0 {
 		return uint64(max)
 	}
-	return q.tail.Load() - q.head // pairs with the claim in Push
+	return DrainAll
 }
 
 // Len returns the number of claimed but not yet consumed elements, as of

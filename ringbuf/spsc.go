@@ -69,7 +69,7 @@ func (q *SPSC[T]) Push(v T) error {
 	}
 	q.buf[t&q.mask] = v
 	q.ptail = t + 1
-	q.tail.Store(t + 1) // publishes buf[t&mask]; pairs with tail.Load in Pop/Drain
+	publish(&q.tail, t+1) // release: publishes buf[t&mask]; pairs with tail.Load in Pop/Drain
 	return nil
 }
 
@@ -86,7 +86,7 @@ func (q *SPSC[T]) Pop() (T, bool) {
 	v := q.buf[h&q.mask]
 	q.buf[h&q.mask] = zero
 	q.chead = h + 1
-	q.head.Store(h + 1) // frees the slot; pairs with head.Load in Push
+	publish(&q.head, h+1) // release: frees the slot; pairs with head.Load in Push
 	return v, true
 }
 
@@ -108,7 +108,7 @@ func (q *SPSC[T]) Drain(max int, fn func(T)) int {
 		fn(v)
 	}
 	if n > 0 {
-		q.head.Store(h) // frees the batch; pairs with head.Load in Push
+		publish(&q.head, h) // release: frees the batch; pairs with head.Load in Push
 	}
 	return int(n)
 }
@@ -130,7 +130,7 @@ func (q *SPSC[T]) DrainTo(buf []T, max int) []T {
 	}
 	if n > 0 {
 		q.chead = h
-		q.head.Store(h) // frees the batch; pairs with head.Load in Push
+		publish(&q.head, h) // release: frees the batch; pairs with head.Load in Push
 	}
 	return buf
 }

@@ -1,0 +1,58 @@
+package ringbuf
+
+import (
+	"testing"
+)
+
+// Single-goroutine costs (no cross-core traffic): push a batch, drain it.
+// ns/op is per element. The cross-goroutine comparison is bench's
+// BenchmarkInbox.
+func BenchmarkMPSCPushDrain(b *testing.B) {
+	for _, v := range []struct {
+		name string
+		opts []Option
+	}{
+		{"mode=xadd", nil},
+		{"mode=bounded", []Option{WithCapacity(1024)}},
+		{"mode=cas", []Option{WithCASClaim()}},
+	} {
+		b.Run(v.name, func(b *testing.B) {
+			q := mustMPSC[func()](b, v.opts...)
+			fn := func() {}
+			sink := func(func()) {}
+			b.ReportAllocs()
+			for i := 0; i < b.N; i += 64 {
+				for j := 0; j < 64; j++ {
+					_ = q.Push(fn)
+				}
+				q.Drain(0, sink)
+			}
+		})
+	}
+}
+
+func BenchmarkSPSCPushDrain(b *testing.B) {
+	q, _ := NewSPSC[func()](1024)
+	fn := func() {}
+	sink := func(func()) {}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i += 64 {
+		for j := 0; j < 64; j++ {
+			_ = q.Push(fn)
+		}
+		q.Drain(0, sink)
+	}
+}
+
+func BenchmarkDequePushPop(b *testing.B) {
+	var d Deque[func()]
+	fn := func() {}
+	buf := make([]func(), 0, 64)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i += 64 {
+		for j := 0; j < 64; j++ {
+			d.PushBack(fn)
+		}
+		buf = d.PopBatch(buf[:0], 0)
+	}
+}
