@@ -1,11 +1,13 @@
 package profiles
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/trace"
 	"strings"
 	"testing"
 	"time"
@@ -258,8 +260,8 @@ func TestOutlierBoundedAndGuessedLoop(t *testing.T) {
 	if rec.Skipped() < 1 { // >= 2 unless the test goroutine lost its CPU between two Observes
 		t.Errorf("skipped %d, want >= 1 (an outlier right behind each captured one)", rec.Skipped())
 	}
-	if !strings.Contains(outs[0].Summary, "guessed") {
-		t.Errorf("with no MarkLoop the loop goroutine should be guessed: %s", outs[0].Summary)
+	if !strings.Contains(outs[0].Summary, "(the outlier's observer)") {
+		t.Errorf("with no MarkLoop the loop goroutine should be the one that called Observe: %s", outs[0].Summary)
 	}
 	// After Close, Observe is a no-op and Close is idempotent.
 	rec.Observe(time.Hour)
@@ -273,6 +275,53 @@ func TestOutlierBoundedAndGuessedLoop(t *testing.T) {
 		t.Fatalf("recorder after Close: %v", err)
 	}
 	r2.Close()
+}
+
+// A plain trace (trace.Start, no markers, no MarkLoop): the busiest goroutine is
+// taken for the loop, and said to be a guess.
+func TestSummarizePlainTraceGuessesBusiest(t *testing.T) {
+	var buf bytes.Buffer
+	if err := trace.Start(&buf); err != nil {
+		t.Skipf("cannot start a trace (go test -trace?): %v", err)
+	}
+	idc := make(chan int64, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		idc <- currentGoID()
+		for end := time.Now().Add(40 * time.Millisecond); time.Now().Before(end); {
+			sink += spinLeaf(1000)
+		}
+	}()
+	<-done
+	time.Sleep(5 * time.Millisecond) // idle tail
+	trace.Stop()
+	raw := buf.Bytes()
+	s, err := SummarizeTrace(bytes.NewReader(raw), SummaryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := <-idc
+	if !s.LoopGuessed || s.LoopSource != "guessed" || len(s.Loop) != 1 || s.Loop[0] != want {
+		t.Errorf("guessed loop %v (source %q), want the spinning goroutine %d\n%s", s.Loop, s.LoopSource, want, s)
+	}
+	if s.Running < 10*time.Millisecond {
+		t.Errorf("the spinning goroutine ran %v, want most of 40ms", s.Running)
+	}
+	if !strings.Contains(s.Cause, "busiest goroutine (no loop marked) busy running") {
+		t.Errorf("cause %q", s.Cause)
+	}
+	// An explicit loop wins over the guess.
+	g, err := SummarizeTrace(bytes.NewReader(raw), SummaryOptions{Loop: []int64{want + 1000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.LoopSource != "given" || g.Loop[0] != want+1000 || g.Running != 0 {
+		t.Errorf("given loop: %+v", g)
+	}
+	if _, err := SummarizeTrace(bytes.NewReader(nil), SummaryOptions{}); err == nil {
+		t.Error("an empty trace summarised without error")
+	}
 }
 
 func TestOutlierRecorderBadInput(t *testing.T) {

@@ -14,7 +14,12 @@
 //  2. "loop=ID,ID" in the last LogCategoryOutlierInfo log event (OutlierRecorder
 //     writes it, from the goroutines MarkLoop registered, just before the snapshot);
 //  3. the goroutines that emitted a LogCategoryLoop log event (MarkLoop writes one);
-//  4. otherwise the goroutine that ran longest in the window, flagged as guessed.
+//     when several loops are marked (a group) and the outlier's observer is one
+//     of them, that one alone;
+//  4. the goroutine that emitted the outlier marker: Observe runs on the goroutine
+//     that records latency, which loadgen's workloads do on the loop goroutine
+//     (bench.Config.Observe);
+//  5. otherwise the goroutine that ran longest in the window, flagged as guessed.
 //
 // How the window is chosen: [marker - latency - Margin, marker] when the trace
 // holds an outlier marker (LogCategoryOutlier) and the latency is known (from the
@@ -120,6 +125,7 @@ type SummaryOptions struct {
 type TraceSummary struct {
 	Loop        []int64 // the goroutines summarised
 	LoopGuessed bool    // true when Loop is the busiest goroutine, not a marked one
+	LoopSource  string  // "given", "marked", "observer" or "guessed" (see the rules above)
 	Outlier     int     // outlier number from the info log, 0 if none
 	Latency     time.Duration
 	Window      time.Duration // the analysed window's length
@@ -151,8 +157,11 @@ func (s *TraceSummary) String() string {
 	if len(ids) == 0 {
 		who = "loop goroutine (not found)"
 	}
-	if s.LoopGuessed {
+	switch s.LoopSource {
+	case "guessed":
 		who += " (guessed: busiest goroutine)"
+	case "observer":
+		who += " (the outlier's observer)"
 	}
 	fmt.Fprintf(&b, "%s over %s: running %s (as far as Go knows; GC assist %s, sweep %s), runnable %s (waiting for a P), syscall %s, blocked %s",
 		who, ms(s.Window), ms(s.Running), ms(s.GCAssist), ms(s.GCSweep), ms(s.Runnable), ms(s.Syscall), ms(s.Blocked))
@@ -260,6 +269,7 @@ func SummarizeTrace(r io.Reader, opts SummaryOptions) (*TraceSummary, error) {
 		first, last xtrace.Time
 		seen        bool
 		markers     []xtrace.Time // LogCategoryOutlier times
+		markerGs    []xtrace.GoID // and the goroutines that emitted them
 		infoAt      xtrace.Time
 		info        string
 		loggedLoops []int64
@@ -350,6 +360,7 @@ func SummarizeTrace(r io.Reader, opts SummaryOptions) (*TraceSummary, error) {
 			switch lg.Category {
 			case LogCategoryOutlier:
 				markers = append(markers, t)
+				markerGs = append(markerGs, ev.Goroutine())
 			case LogCategoryOutlierInfo:
 				info, infoAt = lg.Message, t
 				if g := ev.Goroutine(); g != xtrace.NoGoroutine {
@@ -396,9 +407,10 @@ func SummarizeTrace(r io.Reader, opts SummaryOptions) (*TraceSummary, error) {
 	// The window.
 	win := interval{first, last}
 	var marker xtrace.Time
-	for _, m := range markers {
+	markerG := xtrace.NoGoroutine
+	for i, m := range markers {
 		if info == "" || m <= infoAt {
-			marker = m
+			marker, markerG = m, markerGs[i]
 		}
 	}
 	switch {
@@ -415,18 +427,25 @@ func SummarizeTrace(r io.Reader, opts SummaryOptions) (*TraceSummary, error) {
 	// The loop goroutine(s).
 	switch {
 	case len(opts.Loop) > 0:
-		s.Loop = slices.Clone(opts.Loop)
+		s.Loop, s.LoopSource = slices.Clone(opts.Loop), "given"
 	case kv["loop"] != "":
 		for _, f := range strings.Split(kv["loop"], ",") {
 			if id, err := strconv.ParseInt(f, 10, 64); err == nil {
 				s.Loop = append(s.Loop, id)
 			}
 		}
+		s.LoopSource = "marked"
 	case len(loggedLoops) > 0:
-		s.Loop = loggedLoops
+		s.Loop, s.LoopSource = loggedLoops, "marked"
 	}
 	slices.Sort(s.Loop)
 	s.Loop = slices.Compact(s.Loop)
+	if s.LoopSource == "marked" && len(s.Loop) > 1 && slices.Contains(s.Loop, int64(markerG)) {
+		s.Loop = []int64{int64(markerG)} // the loop of the group that saw the outlier
+	}
+	if len(s.Loop) == 0 && markerG != xtrace.NoGoroutine {
+		s.Loop, s.LoopSource = []int64{int64(markerG)}, "observer"
+	}
 	if len(s.Loop) == 0 {
 		var best xtrace.GoID = -1
 		var bestRun time.Duration
@@ -445,7 +464,7 @@ func SummarizeTrace(r io.Reader, opts SummaryOptions) (*TraceSummary, error) {
 			}
 		}
 		if best >= 0 {
-			s.Loop, s.LoopGuessed = []int64{int64(best)}, true
+			s.Loop, s.LoopGuessed, s.LoopSource = []int64{int64(best)}, true, "guessed"
 		}
 	}
 	for _, id := range s.Loop {
