@@ -31,7 +31,8 @@ const maxRepr = 60
 func (f *Future[T]) String() string {
 	var b strings.Builder
 	b.WriteString("<Future ")
-	switch f.settled() {
+	s := f.settled()
+	switch s {
 	case statePending:
 		b.WriteString("pending")
 	case stateCancelled:
@@ -46,7 +47,10 @@ func (f *Future[T]) String() string {
 			b.WriteString(shorten(fmt.Sprintf("%#v", f.value)))
 		}
 	}
-	if f.loop.InLoop() && f.inline[0] != nil { // InLoop first: the list is loop-owned
+	// asyncio's list is non-empty only while pending (it is handed to the loop at
+	// completion); ours may still hold callbacks until the dispatch runs, which
+	// is not shown. InLoop before the list: the list is loop-owned.
+	if s == statePending && f.loop.InLoop() && f.inline[0] != nil {
 		b.WriteByte(' ')
 		b.WriteString(f.formatCallbacks())
 	}
