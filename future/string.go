@@ -10,9 +10,10 @@ package future
 //	<Future cancelled>
 //
 // Results are formatted with %#v and shortened like reprlib (at most maxRepr
-// bytes, "..." in the middle). The callback list is loop-owned, so cb=[...] is
-// shown only when String is called on the loop goroutine; elsewhere it is left
-// out rather than read racily.
+// bytes, "..." in the middle). cb=[...] appears only for a pending future (as in
+// asyncio, whose list is handed to the loop at completion) and only when String
+// is called on the loop goroutine: the list is loop-owned, and elsewhere it is
+// left out rather than read racily.
 
 import (
 	"fmt"
