@@ -48,9 +48,9 @@ func cpuProfile(t *testing.T, d time.Duration, work func()) string {
 		t.Fatal(err)
 	}
 	// Run for d of wall time and at least d/2 of this process's CPU time (up to
-	// 10 s), so a machine busy with other work still yields enough samples.
+	// 3 s), so a machine busy with other work still yields enough samples.
 	start, cpu0 := time.Now(), cpuTime()
-	for time.Since(start) < d || (cpuTime()-cpu0 < d/2 && time.Since(start) < 10*time.Second) {
+	for time.Since(start) < d || (cpuTime()-cpu0 < d/2 && time.Since(start) < 3*time.Second) {
 		work()
 	}
 	pprof.StopCPUProfile()
