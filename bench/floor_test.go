@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"golang.org/x/sys/cpu"
+	"golang.org/x/sys/unix"
 
 	"github.com/ringloop/ringloop/internal/xcore"
 )
@@ -42,7 +43,8 @@ var floorProducers = []int{1, 2, 4, 8}
 //   - op=pingpong: one cache line passed to another goroutine and back
 //     (ns per round trip): the cost of a cross-core hand-off.
 //
-// Each reports xcore-ns, the cross-core round trip probed right before it.
+// Each reports xcore-ns, the cross-core round trip probed right before it,
+// and the shared-word floors cpu-ns/op (process CPU time per op).
 func BenchmarkFloor(b *testing.B) {
 	for _, p := range floorProducers {
 		b.Run(fmt.Sprintf("op=cas/producers=%d", p), func(b *testing.B) {
@@ -93,6 +95,22 @@ func split(n, p, i int) int {
 // (ResetTimer deletes metrics reported before it).
 func probeXcore() float64 { return xcore.RoundTrip(0) }
 
+// cpuNanos is this process's CPU time (all threads, GC included).
+func cpuNanos() int64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts); err != nil {
+		return 0
+	}
+	return ts.Nano()
+}
+
+// reportCPUSince reports cpu-ns/op: process CPU time since start per op.
+// On a shared machine wall time counts other processes; CPU time does not
+// (it does count our own spinning).
+func reportCPUSince(b *testing.B, start int64) {
+	b.ReportMetric(float64(cpuNanos()-start)/float64(b.N), "cpu-ns/op")
+}
+
 // reportXcore reports a probeXcore result as the xcore-ns metric. Call it
 // after the timed run.
 func reportXcore(b *testing.B, ns float64) { b.ReportMetric(ns, "xcore-ns") }
@@ -113,9 +131,11 @@ func sharedWord(b *testing.B, p int, op func(w *atomic.Uint64, n int)) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuNanos()
 	close(start)
 	wg.Wait()
 	b.StopTimer()
+	reportCPUSince(b, cpu0)
 	reportXcore(b, xns)
 	if got := w.w.Load(); got != uint64(b.N) {
 		b.Fatalf("word = %d after %d ops", got, b.N)

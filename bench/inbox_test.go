@@ -197,9 +197,11 @@ func runInbox(b *testing.B, p int, impl inboxImpl) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuNanos()
 	close(start)
 	impl.consume(b.N)
 	wg.Wait()
 	b.StopTimer()
+	reportCPUSince(b, cpu0)
 	reportXcore(b, xns)
 }
