@@ -428,11 +428,15 @@ func (h *harness) begin() error {
 	}
 	if v.stall > 0 {
 		go func() {
-			// One stall on loop 0, half-way through the measurement.
-			if hist.Now() < h.from+int64(cfg.Duration/2) {
-				time.Sleep(time.Duration(h.from + int64(cfg.Duration/2) - hist.Now()))
+			// One stall on loop 0, half-way through the measurement (not if
+			// the run is over first).
+			t := time.NewTimer(time.Duration(max(h.from+int64(cfg.Duration/2)-hist.Now(), 0)))
+			defer t.Stop()
+			select {
+			case <-t.C:
+				_ = h.loops[0].PostThreadsafe(func() { time.Sleep(v.stall) })
+			case <-h.quit:
 			}
-			_ = h.loops[0].PostThreadsafe(func() { time.Sleep(v.stall) })
 		}()
 	}
 	return nil
