@@ -35,11 +35,11 @@ func TestPprofCLITopAndDiff(t *testing.T) {
 
 func TestPprofCLITrace(t *testing.T) {
 	dir := t.TempDir()
-	rec, err := NewOutlierRecorder(dir, "toy", "cli", 20*time.Millisecond, 3)
+	rec, err := NewOutlierRecorder(dir, "toy", "cli", 0, 3) // armed by the stall itself
 	if err != nil {
 		t.Fatal(err)
 	}
-	runToyLoop(t, rec, true, 120*time.Millisecond, func() { time.Sleep(40 * time.Millisecond) })
+	runToyLoop(t, rec, true, 120*time.Millisecond, func() { rec.SetThreshold(20 * time.Millisecond); time.Sleep(40 * time.Millisecond) })
 	outs, err := rec.Close()
 	if err != nil || len(outs) == 0 {
 		t.Fatalf("no outlier trace: %v", err)
