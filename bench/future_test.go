@@ -17,6 +17,8 @@ package bench_test
 //     run on the loop, and the last one of a chunk sends the next chunk. op = one
 //     future. Throughput with the two goroutines overlapping (the loop sleeps,
 //     and pays a wakeup, only when the worker falls behind).
+//   - op=cross-goroutine-pooled: the same with future.Pool (Put in the callback,
+//     Get for the next chunk): the cross-goroutine cost without the allocation.
 //   - op=cross-goroutine-pingpong: one future at a time, the worker blocked on a
 //     channel: the full latency of waking a goroutine, completing off the loop
 //     and waking the loop. Shown beside the throughput so the wakeup cost is not
@@ -75,8 +77,17 @@ func BenchmarkFuture(b *testing.B) {
 		b.Run(fmt.Sprintf("op=roundtrip/callbacks=%d", k), func(b *testing.B) { benchFutureRoundTrip(b, k) })
 	}
 	b.Run("op=roundtrip-pooled/callbacks=1", benchFutureRoundTripPooled)
-	b.Run("op=cross-goroutine", benchFutureCross)
+	b.Run("op=cross-goroutine", func(b *testing.B) { benchFutureCross(b, false) })
+	b.Run("op=cross-goroutine-pooled", func(b *testing.B) { benchFutureCross(b, true) })
 	b.Run("op=cross-goroutine-pingpong", benchFuturePingPong)
+}
+
+// reportWakeups reports the loop's sleeps and producer signals per op (sched.Stats),
+// so the cost of wakeups in a cross-goroutine number is visible, not hidden.
+func reportWakeups(b *testing.B, l *sched.Loop, before sched.Stats) {
+	st := l.Stats()
+	b.ReportMetric(float64(st.Sleeps-before.Sleeps)/float64(b.N), "sleeps/op")
+	b.ReportMetric(float64(st.Signals-before.Signals)/float64(b.N), "signals/op")
 }
 
 func newBenchLoop(b *testing.B) *sched.Loop {
@@ -165,8 +176,12 @@ func benchFutureRoundTripPooled(b *testing.B) {
 	}
 }
 
-func benchFutureCross(b *testing.B) {
+func benchFutureCross(b *testing.B, pooled bool) {
 	l := newBenchLoop(b)
+	var pool *future.Pool[int]
+	if pooled {
+		pool = future.NewPool[int](l, 2*futureChunk)
+	}
 	work := make(chan []*future.Future[int], 1)
 	workerDone := make(chan struct{})
 	go func() {
@@ -191,7 +206,12 @@ func benchFutureCross(b *testing.B) {
 		chunkLeft = n
 		buf := bufs[chunks%2][:0] // chunk c-2's worker pass ended before chunk c-1 was received
 		for range n {
-			f := sched.CreateFuture[int](l)
+			var f *future.Future[int]
+			if pooled {
+				f = pool.Get()
+			} else {
+				f = sched.CreateFuture[int](l)
+			}
 			f.AddDoneCallback(cb)
 			buf = append(buf, f)
 		}
@@ -199,8 +219,11 @@ func benchFutureCross(b *testing.B) {
 		chunks++
 		work <- buf
 	}
-	cb = func(*future.Future[int]) {
+	cb = func(f *future.Future[int]) {
 		completed++
+		if pooled {
+			pool.Put(f) // its only callback, its dispatch running: free again
+		}
 		chunkLeft--
 		if chunkLeft > 0 {
 			return
@@ -211,6 +234,7 @@ func benchFutureCross(b *testing.B) {
 		}
 		sendChunk()
 	}
+	before := l.Stats()
 	b.ReportAllocs()
 	defer reportCPU(b)()
 	b.ResetTimer()
@@ -221,6 +245,7 @@ func benchFutureCross(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.StopTimer()
+	reportWakeups(b, l, before)
 	close(work)
 	<-workerDone
 	if completed != b.N {
@@ -257,6 +282,7 @@ func benchFuturePingPong(b *testing.B) {
 		completed++
 		next()
 	}
+	before := l.Stats()
 	b.ReportAllocs()
 	defer reportCPU(b)()
 	b.ResetTimer()
@@ -267,6 +293,7 @@ func benchFuturePingPong(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.StopTimer()
+	reportWakeups(b, l, before)
 	close(work)
 	<-workerDone
 	if completed != b.N {
