@@ -1,6 +1,7 @@
 // cli.go: `loadgen report`, the command line over WriteHTMLNamed and
 // WriteSVGsNamed. cmd/loadgen's runReport calls RunCLI; it lives here so it is
-// tested here.
+// tested here. An outlier with a trace file but no summary is summarised here
+// (profiles.SummarizeTraceFile) before rendering.
 //
 // Exit status: 0 written; 1 rendering or writing failed after the inputs were
 // accepted; 2 bad usage or input (no file, a file that is missing or not loadgen
@@ -16,7 +17,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/ringloop/ringloop/profiles"
 	"github.com/ringloop/ringloop/results"
 )
 
@@ -36,6 +39,24 @@ Examples:
 
 Flags:
 `
+
+// summarizeOutliers fills in the summary of every outlier that has a trace file
+// but no summary (a results file written by a tool that did not analyse its
+// traces), so the report still says what the loop goroutine was doing.
+func summarizeOutliers(f *results.File, stderr io.Writer) {
+	for i := range f.Outliers {
+		o := &f.Outliers[i]
+		if o.Summary != "" || o.TraceFile == "" {
+			continue
+		}
+		s, err := profiles.SummarizeTraceFile(o.TraceFile, profiles.SummaryOptions{Latency: time.Duration(o.LatencyNs)})
+		if err != nil {
+			fmt.Fprintf(stderr, "loadgen report: outlier %s: %v (left without a summary)\n", o.TraceFile, err)
+			continue
+		}
+		o.Summary = s.String()
+	}
+}
 
 // RunCLI runs `loadgen report` with args (after "report").
 func RunCLI(args []string, stdout, stderr io.Writer) int {
@@ -86,6 +107,7 @@ func RunCLI(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "loadgen report: %v\n", err)
 			return 2
 		}
+		summarizeOutliers(f, stderr)
 		inputs[i] = Input{File: f}
 		switch {
 		case labels != nil:

@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"runtime/trace"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ringloop/ringloop/results"
 )
 
 func writeJSON(t *testing.T, dir, name string, seed uint64) string {
@@ -47,6 +51,39 @@ func TestCLIWritesReportAndSVGs(t *testing.T) {
 	code, stdout, _ := runCLI("-o", "-", "-names", "x,y", a, b)
 	if code != 0 || !strings.Contains(stdout, "x: mpsc") || !strings.HasPrefix(stdout, "<!DOCTYPE html>") {
 		t.Errorf("-o - with -names: exit %d, output starts %.40q", code, stdout)
+	}
+}
+
+func TestCLISummarizesUnsummarizedOutliers(t *testing.T) {
+	dir := t.TempDir()
+	tracePath := filepath.Join(dir, "w-v-1.trace")
+	tf, err := os.Create(tracePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := trace.Start(tf); err != nil {
+		t.Skipf("cannot start a trace: %v", err)
+	}
+	for end := time.Now().Add(20 * time.Millisecond); time.Now().Before(end); {
+	}
+	trace.Stop()
+	tf.Close()
+	f := testFile(1, false)
+	f.Outliers = []results.Outlier{{Workload: "threadsafe", Variant: "mpsc", LatencyNs: 5e6, TraceFile: tracePath},
+		{Workload: "threadsafe", Variant: "mpsc", LatencyNs: 5e6, TraceFile: filepath.Join(dir, "gone.trace")}}
+	in := filepath.Join(dir, "r.json")
+	if err := f.WriteFile(in); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runCLI("-o", "-", in)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, "busiest goroutine") && !strings.Contains(out, "stop-the-world") {
+		t.Errorf("the outlier with a trace was not summarised")
+	}
+	if !strings.Contains(stderr, "gone.trace") {
+		t.Errorf("a missing trace file was not reported: %q", stderr)
 	}
 }
 
