@@ -10,6 +10,8 @@
 // burns about a microsecond in each callback, so the loops, not the producers,
 // are the bottleneck: that is where more loops can pay on a 2-core machine.
 // cpu-ns/op (process CPU time per op) is reported beside wall time.
+// thread=pinned is the Group default (each loop locked to its OS thread and
+// pinned to a CPU); thread=unlocked leaves the loops to the Go scheduler.
 //
 // Flow control without a shared counter: producer p's callbacks for loop i are
 // one closure, bound once, that adds to done[p][i] (written only by loop i,
@@ -88,24 +90,28 @@ func BenchmarkGroup(b *testing.B) {
 	for _, loops := range groupLoopCounts() {
 		for _, route := range sched.Routes() {
 			for _, work := range []string{"0", "1us"} {
-				b.Run(fmt.Sprintf("loops=%d/route=%s/work=%s", loops, route, work), func(b *testing.B) {
-					r, err := sched.ParseRoute(route)
-					if err != nil {
-						b.Fatal(err)
-					}
-					spin := 0
-					if work == "1us" {
-						spin = calibrateSpin()
-					}
-					benchGroup(b, loops, r, spin)
-				})
+				for _, thread := range []string{"pinned", "unlocked"} {
+					name := fmt.Sprintf("loops=%d/route=%s/work=%s/thread=%s", loops, route, work, thread)
+					b.Run(name, func(b *testing.B) {
+						r, err := sched.ParseRoute(route)
+						if err != nil {
+							b.Fatal(err)
+						}
+						spin := 0
+						if work == "1us" {
+							spin = calibrateSpin()
+						}
+						benchGroup(b, loops, r, spin, thread == "pinned")
+					})
+				}
 			}
 		}
 	}
 }
 
-func benchGroup(b *testing.B, loops int, route sched.Route, spin int) {
-	g, err := sched.NewGroup(sched.WithGroupLoops(loops), sched.WithGroupLoopOptions(groupLoopOpts...))
+func benchGroup(b *testing.B, loops int, route sched.Route, spin int, pinned bool) {
+	g, err := sched.NewGroup(sched.WithGroupLoops(loops), sched.WithGroupLockOSThread(pinned),
+		sched.WithGroupLoopOptions(groupLoopOpts...))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -102,7 +102,8 @@ type GroupOption func(*groupConfig) error
 type groupConfig struct {
 	loops      int      // 0: one per CPU in cpus
 	cpus       []int    // CPU for loop i is cpus[i%len(cpus)]; nil: AllowedCPUs()
-	pin        bool     // pin each loop's thread (default true)
+	pin        bool     // pin each loop's thread (default true; needs lock)
+	lock       bool     // lock each loop goroutine to its OS thread (default true)
 	loopOpts   []Option // passed to New for every member
 	ringCap    int      // SPSC capacity per (from, to) pair
 	drainBatch int      // max submissions one drainIn runs
@@ -138,9 +139,17 @@ func WithGroupCPUs(cpus ...int) GroupOption {
 }
 
 // WithGroupPinning turns CPU pinning on (the default) or off. Each loop's
-// goroutine is locked to its OS thread either way.
+// goroutine is locked to its OS thread either way (unless WithGroupLockOSThread(false)).
 func WithGroupPinning(on bool) GroupOption {
 	return func(c *groupConfig) error { c.pin = on; return nil }
+}
+
+// WithGroupLockOSThread(false) leaves the loop goroutines to the Go scheduler:
+// no locked thread, and so no pinning (the measured alternative: with
+// GOMAXPROCS loops busy, a locked loop holds a P that producers need, and every
+// wakeup of a locked goroutine is an OS thread hand-off). Default true.
+func WithGroupLockOSThread(on bool) GroupOption {
+	return func(c *groupConfig) error { c.lock = on; return nil }
 }
 
 // WithGroupLoopOptions passes opts to New for every member loop.
@@ -209,7 +218,7 @@ type Group struct {
 	members []*member
 	rr      atomic.Uint64 // round-robin cursor; every RouteRoundRobin submit Adds 1
 	seed    maphash.Seed  // for SubmitString keys
-	pinned  bool
+	lock    bool          // loop goroutines locked to their threads
 
 	pinMu   sync.Mutex
 	pinErrs []error // *PinError, in loop order of discovery; guarded by pinMu
@@ -221,7 +230,7 @@ type Group struct {
 // NewGroup starts the loops and returns once each is running on its thread
 // (pinned, or with its pin refusal recorded in PinErrors).
 func NewGroup(opts ...GroupOption) (*Group, error) {
-	c := groupConfig{pin: true, ringCap: 1024, drainBatch: 1024}
+	c := groupConfig{pin: true, lock: true, ringCap: 1024, drainBatch: 1024}
 	for _, o := range opts {
 		if err := o(&c); err != nil {
 			return nil, err
@@ -241,7 +250,7 @@ func NewGroup(opts ...GroupOption) (*Group, error) {
 		c.loops = len(c.cpus)
 	}
 
-	g := &Group{seed: maphash.MakeSeed(), pinned: c.pin, members: make([]*member, c.loops)}
+	g := &Group{seed: maphash.MakeSeed(), lock: c.lock, members: make([]*member, c.loops)}
 	for i := range g.members {
 		l, err := New(c.loopOpts...)
 		if err != nil {
@@ -255,7 +264,7 @@ func NewGroup(opts ...GroupOption) (*Group, error) {
 			return nil, fmt.Errorf("sched: NewGroup: loop %d queue: %w", i, err)
 		}
 		m := &member{idx: i, cpu: -1, loop: l, in: in, batch: c.drainBatch, done: make(chan struct{})}
-		if c.pin {
+		if c.pin && c.lock {
 			m.cpu = c.cpus[i%len(c.cpus)]
 		}
 		m.drainInFn, m.drainRingsFn, m.stopFn = m.drainIn, m.drainRings, m.stop
@@ -295,6 +304,11 @@ func (g *Group) closeUnstarted(n int) {
 // run is member m's goroutine: lock, pin, run, close.
 func (g *Group) run(m *member, started chan<- struct{}) {
 	defer close(m.done)
+	if !g.lock {
+		started <- struct{}{}
+		m.err = errors.Join(m.loop.RunForever(), m.loop.Close())
+		return
+	}
 	runtime.LockOSThread()
 	if m.cpu >= 0 {
 		// Never unlocked: the goroutine exits locked, so the pinned thread exits
@@ -338,7 +352,8 @@ func (g *Group) Self() int {
 	return -1
 }
 
-// CPU returns the CPU loop i was asked to pin to, or -1 when pinning is off.
+// CPU returns the CPU loop i was asked to pin to, or -1 when pinning (or
+// thread locking) is off.
 // Whether the OS agreed is in PinErrors.
 func (g *Group) CPU(i int) int { return g.members[i].cpu }
 

@@ -456,3 +456,24 @@ func TestGroupTinyDrainBatch(t *testing.T) {
 		t.Errorf("ran %d, want 15000", ran.Load())
 	}
 }
+
+// Unlocked loops: no pinning (CPU reports -1), no pin errors, work still runs.
+func TestGroupUnlocked(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	g := newTestGroup(t, WithGroupLoops(2), WithGroupLockOSThread(false), WithGroupCPUs(maxCPU-1))
+	var ran atomic.Int64
+	for i := 0; i < 1000; i++ {
+		if _, err := g.Submit(RouteLeastLoaded, 0, func() { ran.Add(1) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := g.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if ran.Load() != 1000 {
+		t.Errorf("ran %d, want 1000", ran.Load())
+	}
+	if g.CPU(0) != -1 || g.CPU(1) != -1 || len(g.PinErrors()) != 0 {
+		t.Errorf("unlocked group: CPU = %d, %d, PinErrors %v; want -1, -1, none", g.CPU(0), g.CPU(1), g.PinErrors())
+	}
+}
