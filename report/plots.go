@@ -393,7 +393,11 @@ type offsetTicks struct{}
 func (offsetTicks) Ticks(min, max float64) []plot.Tick {
 	ts := plot.DefaultTicks{}.Ticks(min, max)
 	for i := range ts {
-		if ts[i].Label != "" {
+		switch {
+		case ts[i].Label == "":
+		case ts[i].Value == 0:
+			ts[i].Label = "0"
+		default:
 			ts[i].Label = FormatNs(ts[i].Value)
 		}
 	}
