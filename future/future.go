@@ -31,7 +31,7 @@
 //
 // # Callbacks
 //
-// The callback list (inline, more, n) and disp are owned by the loop goroutine:
+// The callback list (inline, kinds, more) and disp are owned by the loop goroutine:
 // only the loop goroutine reads or writes them (AddDoneCallback, OnDone,
 // RemoveDoneCallback, runCallbacks, and SetResult/SetException/Cancel when they
 // run on the loop). Before the loop runs, the goroutine that will run it may use
@@ -68,13 +68,16 @@
 // Ordering argument, callback added on the loop while another goroutine
 // completes (the only interleaving there is, since everything else touching the
 // list runs on the loop goroutine one thing at a time):
-//   - Add loads pending: the completer's CAS comes after that load, so its
-//     PostThreadsafe comes after the append, and the dispatch (run on the loop,
-//     after Add returned) finds the callback in the list: runs it once.
+//   - Add loads pending: the completer's CAS is later than that load, so the
+//     dispatch it posts afterwards cannot have run before Add (a dispatch that
+//     ran before Add would make the CAS happen before Add's load, which would
+//     then have seen it); it runs on the loop after Add returned, finds the
+//     callback in the list and runs it once.
 //   - Add loads completing/finished/cancelled: the completion's dispatch either
 //     has not run yet (disp == dispInitial: it will run the list, callback
-//     included, once) or already ran (it ran on the loop before Add, so disp ==
-//     dispIdle: Add posts its own dispatch, once).
+//     included, once) or already ran (it ran on the loop before Add, so disp is
+//     dispIdle, or dispRunning when Add is called from one of its callbacks: Add
+//     posts its own dispatch, once).
 //
 // In both cases exactly one dispatch runs each registered callback exactly once:
 // runCallbacks detaches the list before calling anything, so a second dispatch
@@ -96,7 +99,7 @@
 // # Inline slots
 //
 // The first inlineSlots callbacks live in the Future (no allocation); the rest in
-// the more slice. inlineSlots is 2 by default and 1 with -tags future_inline1, so
+// the overflow block (callbacks.go; one allocation for the next six). inlineSlots is 2 by default and 1 with -tags future_inline1, so
 // both builds stay measurable (docs/notes/future.md has the numbers).
 package future
 
