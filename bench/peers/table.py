@@ -4,7 +4,8 @@
 Reads Go benchmark output (go test -bench, peers.py, bench/peers/run's raw
 file), takes the median of every benchmark's samples, and prints one row per
 peer workload: ringloop's best variant and its default, goja, CPython asyncio,
-uvloop, and the ratios peer / ringloop-best ("x faster").
+uvloop, and the ratios peer / ringloop-best ("x faster"); then, when the input
+holds BenchmarkGroup lines, the group's throughput at N loops relative to 1.
 
 Usage: table.py FILE... [-md]
 
@@ -23,7 +24,7 @@ LINE = re.compile(r"^Benchmark(\S+?)(?:-\d+)?\s+(\d+)\s+(.*)$")
 
 # (peer workload, unit, Go regexp, default regexp, goja regexp)
 ROWS = [
-    ("call_soon", "ns/op", r"^CallSoon/variant=(?!goja)", r"variant=mpsc\b", None),
+    ("call_soon", "ns/op", r"^CallSoon/variant=(?!goja)", r"^CallSoon/variant=mpsc$", None),
     ("call_soon_threadsafe/threads=1", "ns/op", r"^CallSoonThreadsafe/variant=(?!goja)[^/]+/producers=1$",
      r"variant=mpsc/", r"^CallSoonThreadsafe/variant=goja/producers=1$"),
     ("call_soon_threadsafe/threads=2", "ns/op", r"^CallSoonThreadsafe/variant=(?!goja)[^/]+/producers=2$",
@@ -43,9 +44,9 @@ ROWS = [
     ("timers/pending=1e6", "ns/op", r"^Timers/(?!.*variant=goja).*pending=1e6$", r".", r"^Timers/.*variant=goja.*pending=1e6$"),
     ("timers/op=cancel-heavy", "ns/op", r"^Timers/(?!.*variant=goja).*op=cancel-heavy$", r".",
      r"^Timers/.*variant=goja.*op=cancel-heavy$"),
-    ("wakeup/waker=blocks p50", "p50-ns", r"^Wakeup/.*waker=blocks$", r"variant=chan/", None),
-    ("wakeup/waker=blocks p99", "p99-ns", r"^Wakeup/.*waker=blocks$", r"variant=chan/", None),
-    ("wakeup/waker=blocks p99.9", "p999-ns", r"^Wakeup/.*waker=blocks$", r"variant=chan/", None),
+    ("wakeup/waker=blocks p50", "p50-ns", r"^Wakeup/.*waker=blocks$", r"variant=chan/thread=unlocked/", None),
+    ("wakeup/waker=blocks p99", "p99-ns", r"^Wakeup/.*waker=blocks$", r"variant=chan/thread=unlocked/", None),
+    ("wakeup/waker=blocks p99.9", "p999-ns", r"^Wakeup/.*waker=blocks$", r"variant=chan/thread=unlocked/", None),
 ]
 
 
@@ -116,7 +117,32 @@ def main(argv):
         print("| %s | %s%s | %s | %s | %s | %s | %s | %s | %s |" % (
             wl, fmt_ns(bv), variant, fmt_ns(dflt), fmt_ns(goja), fmt_ns(py["asyncio"]), fmt_ns(py["uvloop"]),
             ratio(py["uvloop"], bv), ratio(goja, bv), ratio(py["asyncio"], bv)))
+    group_table(names.get("ns/op", {}))
     return 0
+
+
+GROUP = re.compile(r"^Group/loops=(\d+)/route=([^/]+)/work=([^/]+)/thread=([^/]+)$")
+
+
+def group_table(byname):
+    """BenchmarkGroup: throughput of N loops relative to 1 loop, per route/work/thread."""
+    cells = defaultdict(dict)  # (route, work, thread) -> loops -> median ns/op
+    for n, (v, _) in byname.items():
+        m = GROUP.match(n)
+        if m:
+            cells[(m.group(2), m.group(3), m.group(4))][int(m.group(1))] = v
+    if not cells:
+        return
+    loops = sorted({k for c in cells.values() for k in c})
+    print()
+    print("| BenchmarkGroup route / work / thread | " + " | ".join("loops=%d" % n for n in loops) +
+          " | " + " | ".join("x%d vs 1" % n for n in loops if n > 1) + " |")
+    print("|---|" + "---|" * (2 * len(loops) - 1))
+    for key in sorted(cells):
+        c = cells[key]
+        row = [fmt_ns(c.get(n)) for n in loops]
+        sp = [ratio(c.get(1), c.get(n)) for n in loops if n > 1]  # throughput ratio = t1 / tN
+        print("| %s | %s | %s |" % (" / ".join(key), " | ".join(row), " | ".join(sp)))
 
 
 if __name__ == "__main__":
