@@ -568,6 +568,10 @@ func cause(s *TraceSummary) string {
 	if s.Blocked > 0 {
 		why := sortedByDur(s.BlockedBy)[0]
 		text := fmt.Sprintf("%s blocked (%s) %s", who, why, ms(s.BlockedBy[why]))
+		if why == "chan receive" || why == "select" {
+			// A loop parked on a channel is how the "chan" wakeup variant idles.
+			text += " (if that is the loop idling for work, the delay was upstream: a late producer or pacer)"
+		}
 		if strings.Contains(why, "GC") {
 			text = fmt.Sprintf("%s blocked waiting for GC (%s) %s", who, why, ms(s.BlockedBy[why]))
 		}
