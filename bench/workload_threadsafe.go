@@ -164,6 +164,9 @@ func runProducers(h *harness, cfg Config, slots [][]pslot, submit func(*pslot) e
 					}
 					now = hist.Now()
 					if pc == nil {
+						if now >= h.deadline {
+							break // closed loop: the window ended while waiting
+						}
 						intended = now
 					}
 				}
