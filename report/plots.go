@@ -21,6 +21,7 @@ import (
 	"image/color"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/ringloop/ringloop/results"
 	"gonum.org/v1/plot"
@@ -263,7 +264,7 @@ func throughputPlot(workload string, ss []series) (*plot.Plot, error) {
 		bc.Color = colorOf(i)
 		bc.LineStyle.Width = 0
 		p.Add(bc)
-		names = append(names, s.Label)
+		names = append(names, strings.Replace(s.Label, ": ", "\n", 1)) // "file: variant" on two lines
 		if est.Confidence > 0 && est.Hi > est.Lo {
 			errs = append(errs, errPoint{x: float64(i), y: est.Center, lo: est.Center - est.Lo, hi: est.Hi - est.Center})
 		}
@@ -281,6 +282,11 @@ func throughputPlot(workload string, ss []series) (*plot.Plot, error) {
 		p.Add(eb)
 	}
 	p.NominalX(names...)
+	if len(ss) > 6 { // many bars: tilt the labels so they do not overlap
+		p.X.Tick.Label.Rotation = math.Pi / 5
+		p.X.Tick.Label.XAlign = draw.XRight
+		p.X.Tick.Label.YAlign = draw.YCenter
+	}
 	p.X.Min, p.X.Max = -0.6, float64(len(ss)-1)+0.6 // room for the outer bars' full width
 	p.Y.Tick.Marker = rateTicks{}
 	top := 0.0
