@@ -190,6 +190,27 @@ func BenchmarkCallSoonThreadsafe(b *testing.B) {
 			})
 		}
 	}
+	// Spin before sleep: what a short poll of the inbox buys the busy path (fewer
+	// sleep/wake cycles) and costs (CPU taken from the producers on 2 cores).
+	for _, spin := range []time.Duration{2 * time.Microsecond, 20 * time.Microsecond} {
+		for _, p := range []int{1, 4} {
+			b.Run("variant="+sched.DefaultInbox+"-spin"+spin.String()+"/producers="+itoa(p), func(b *testing.B) {
+				benchThreadsafe(b, p, sched.WithSpin(spin))
+			})
+		}
+	}
+	for _, y := range []int{1, 4} {
+		for _, p := range []int{1, 4} {
+			b.Run("variant="+sched.DefaultInbox+"-yield"+itoa(y)+"/producers="+itoa(p), func(b *testing.B) {
+				benchThreadsafe(b, p, sched.WithYieldBeforeSleep(y))
+			})
+		}
+	}
+	for _, p := range []int{1, 4} {
+		b.Run("variant="+sched.DefaultInbox+"-chan/producers="+itoa(p), func(b *testing.B) {
+			benchThreadsafe(b, p, sched.WithWakeup("chan"))
+		})
+	}
 	for _, pb := range peerThreadsafe {
 		for _, p := range []int{1, 2, 4, 8} {
 			b.Run("variant="+pb.variant+"/producers="+itoa(p), func(b *testing.B) { pb.run(b, p) })

@@ -80,7 +80,7 @@ func (l *Loop) Stats() Stats {
 // New creates a loop. A bad option returns an error naming the bad value and the
 // accepted values; nothing is clamped.
 func New(opts ...Option) (*Loop, error) {
-	c := config{inbox: DefaultInbox, wakeup: DefaultWakeup, inboxCapacity: 1 << 16}
+	c := config{inbox: DefaultInbox, wakeup: DefaultWakeup, inboxCapacity: 1 << 16, yields: DefaultYieldBeforeSleep}
 	for _, o := range opts {
 		if o == nil {
 			continue
@@ -532,6 +532,15 @@ func (l *Loop) reportPanic(r any, it item, stack []byte) {
 
 // sleep is the loop side of the sleep protocol (wakeup.go, L0-L4).
 func (l *Loop) sleep(timeout time.Duration) {
+	if !l.in.empty() { // work already waiting (a capped drain left some): no sleep
+		return
+	}
+	for i := 0; i < l.cfg.yields; i++ { // L0 (WithYieldBeforeSleep)
+		runtime.Gosched()
+		if !l.in.empty() || l.stopping.Load() {
+			return
+		}
+	}
 	if l.cfg.spin > 0 {
 		spun, done := l.spin(timeout)
 		if done {

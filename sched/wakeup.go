@@ -18,7 +18,8 @@
 //
 // Loop (Loop.sleep):
 //
-//	L0. optional spin (WithSpin): poll inbox.empty() until the spin ends;
+//	L0. if inbox.empty() is false, return; optional yields (WithYieldBeforeSleep,
+//	    default 1) and spin (WithSpin), each polling inbox.empty();
 //	L1. state.Store(stSleeping)                 seq-cst (XCHG); pairs with P2
 //	L2. if !inbox.empty() or stopping: try CAS(stSleeping -> stRunning); if it
 //	    wins, return without sleeping. If it loses, a producer won P3 and its
