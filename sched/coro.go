@@ -328,10 +328,12 @@ func (c *goCoro) resume() bool {
 func (c *goCoro) run() {
 	c.gid = goid.Current()
 	c.hooks.onEnter(c.gid)
+	defer func() { // deferred so that a runtime.Goexit in the job still hands back
+		c.job = nil
+		c.hooks.onExit(c.gid)
+		c.back <- true // the goroutine ends right after this hand-off
+	}()
 	c.job.runCoro(c)
-	c.job = nil
-	c.hooks.onExit(c.gid)
-	c.back <- true // the goroutine ends right after this hand-off
 }
 
 func (c *goCoro) suspend() bool {

@@ -93,6 +93,11 @@ var (
 	// ErrTaskDestroyed is the error reported for a task still pending when its
 	// loop closed ("Task was destroyed but it is pending!").
 	ErrTaskDestroyed = errors.New("sched: Task was destroyed but it is pending")
+	// ErrGoexit is the exception of a task whose body called runtime.Goexit (as
+	// testing's t.FailNow does). Only the goroutine engine can report it: with the
+	// runtime-coroutine engines iter.Pull re-raises the Goexit on the loop
+	// goroutine, which then exits too.
+	ErrGoexit = errors.New("sched: task body called runtime.Goexit")
 )
 
 type taskStateError struct{ msg string }
@@ -526,7 +531,8 @@ func (t *Task[T]) callBody() (v T, err error) {
 			return
 		}
 		r := recover()
-		if r == nil { // runtime.Goexit: cannot be stopped; see docs/notes/task.md
+		if r == nil { // runtime.Goexit: it cannot be stopped (see ErrGoexit)
+			t.val, t.err = v, ErrGoexit
 			return
 		}
 		if _, ok := r.(killSignal); ok {

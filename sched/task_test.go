@@ -753,3 +753,22 @@ func TestLockedLoopLeavesNoCoroutine(t *testing.T) {
 		runtime.UnlockOSThread()
 	})
 }
+
+func TestGoexitInGoroutineEngine(t *testing.T) {
+	l, _ := taskLoop(t)
+	task := mustTask(t, l, CoroGoroutine, func(c *Coro) (int, error) {
+		if err := c.Sleep(0); err != nil {
+			return 0, err
+		}
+		runtime.Goexit()
+		return 1, nil
+	})
+	after := mustTask(t, l, CoroGoroutine, sleeper(time.Millisecond, 2))
+	runUntil(t, l, after)
+	if _, err := task.Result(); !errors.Is(err, ErrGoexit) {
+		t.Fatalf("Goexit in a goroutine-engine body: %v", err)
+	}
+	if v, _ := after.Result(); v != 2 {
+		t.Fatal("loop did not go on after a Goexit")
+	}
+}
