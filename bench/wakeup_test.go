@@ -16,9 +16,9 @@
 // (DESIGN.md: ~100 us here). Before each wake the woken side is known to be
 // asleep. Latency is from just before the submit (or signal) to the first line
 // of the woken callback; p50-ns, p99-ns, p999-ns are over the b.N wakes.
-// idle-cpu-pct is the process CPU over 100 ms with nothing scheduled (getrusage);
+// idle-cpu-pct is the process CPU over 50 ms with nothing scheduled (getrusage);
 // wake-cpu-us is the CPU one wake costs the process, spin-before-sleep included
-// (20 wakes 2 ms apart minus the same driver without wakes; noisy, can dip < 0).
+// (10 wakes 2 ms apart minus the same driver without wakes; noisy, can dip < 0).
 package bench_test
 
 import (
@@ -264,19 +264,19 @@ func benchLoopWake(b *testing.B, runs bool, opts ...sched.Option) {
 	b.StopTimer()
 	reportPercentiles(b, lat)
 
-	// Idle: nothing scheduled for 100 ms (the spin after the last wake included).
+	// Idle: nothing scheduled for 50 ms (the spin after the last wake included).
 	waitAsleep()
 	c0, w0 := wakeProcCPU(), time.Now()
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
 	c1, w1 := wakeProcCPU(), time.Now()
 	b.ReportMetric(100*float64(c1-c0)/float64(w1.Sub(w0)), "idle-cpu-pct")
 
-	// What a wake costs in CPU, spin included: 20 wakes 2 ms apart, minus the same
-	// 20 sleeps of the driver without a wake.
+	// What a wake costs in CPU, spin included: 10 wakes 2 ms apart, minus the same
+	// 10 sleeps of the driver without a wake.
 	idle := func() {}
 	window := func(wake bool) time.Duration {
 		c := wakeProcCPU()
-		for k := 0; k < 20; k++ {
+		for k := 0; k < 10; k++ {
 			time.Sleep(2 * time.Millisecond)
 			if wake {
 				l.PostThreadsafe(idle)
@@ -286,7 +286,7 @@ func benchLoopWake(b *testing.B, runs bool, opts ...sched.Option) {
 	}
 	base := window(false)
 	withWakes := window(true)
-	b.ReportMetric(float64(withWakes-base)/20/1e3, "wake-cpu-us")
+	b.ReportMetric(float64(withWakes-base)/10/1e3, "wake-cpu-us")
 
 	l.PostThreadsafe(l.Stop)
 	if err := <-loopDone; err != nil {
