@@ -247,14 +247,21 @@ func TestRunAllOutputs(t *testing.T) {
 		if (s.Variant == "mpsc") != (s.Ratio == nil) {
 			t.Errorf("%s: ratio %+v (baseline has none, others have one)", s.Variant, s.Ratio)
 		}
-		// 20k/s is far below what any inbox sustains: the pacer keeps it.
-		// Checked loosely (10%) because the achieved rate honestly counts a
-		// loop descheduled at the very end of a 200 ms run on a shared
-		// 2-core machine (the window fills, the last submissions are late);
-		// internal/pace checks the pacer alone to 1%, and every scheduled op
-		// must have been submitted.
-		if s.AchievedRate < 18000 || s.AchievedRate > 20200 {
+		// 20k/s is far below what any inbox sustains: the pacer keeps it,
+		// or, when the machine starves it (a loop or producer descheduled
+		// at the end of a 200 ms run on a shared 2-core machine fills the
+		// window and the last submissions go out late), the result SAYS so:
+		// rate_kept false and a warning. internal/pace checks the pacer
+		// alone to 1%; every scheduled op must have been submitted.
+		if s.AchievedRate > 20200 || s.AchievedRate < 10000 {
 			t.Errorf("%s: achieved %.0f/s at a 20000/s target", s.Variant, s.AchievedRate)
+		}
+		short := false
+		for _, run := range s.Runs {
+			short = short || run.AchievedRate < 0.99*20000
+		}
+		if short != !s.RateKept || (short && !strings.Contains(strings.Join(f.Warnings, "\n"), s.Variant+" run")) {
+			t.Errorf("%s: a run fell short: %v, rate_kept %v, warnings %q", s.Variant, short, s.RateKept, f.Warnings)
 		}
 		for _, run := range s.Runs {
 			if run.Ops < 3999 || run.Ops > 4001 {
