@@ -36,6 +36,8 @@ import (
 type series struct {
 	Label   string
 	Summary *results.Summary
+	Input   int    // index of the input (file) it came from
+	File    string // that input's name ("" for a single unnamed file)
 }
 
 // palette is colour-blind friendly (Okabe-Ito), cycled when there are more series.

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/ringloop/ringloop/results"
+	"golang.org/x/perf/benchmath"
 )
 
 // Input is one results file and the name it is labelled with in a report.
@@ -75,6 +76,18 @@ type workloadView struct {
 	Throughput template.HTML
 	Drift      template.HTML // empty when there are no intervals
 	Rows       []row
+	Cross      []crossRow // later files against the first, by variant (several files only)
+}
+
+// crossRow compares one variant of a later file against the same variant of the
+// first file: throughput ratio with a conservative interval and a Mann-Whitney U
+// test over the two files' per-run throughputs, and tail latency ratios.
+type crossRow struct {
+	Variant, Base, New    string
+	Ratio, RatioCI, P     string
+	Verdict               string
+	P99, P999, P9999, Max string
+	Better, Worse         bool
 }
 
 type row struct {
@@ -150,7 +163,7 @@ func build(inputs []Input) ([]workloadView, error) {
 			if in.Name != "" {
 				label = in.Name + ": " + s.Variant
 			}
-			views[i].Series = append(views[i].Series, series{Label: label, Summary: s})
+			views[i].Series = append(views[i].Series, series{Label: label, Summary: s, Input: fi, File: in.Name})
 			si := len(views[i].Series) - 1
 			runs := map[int]int{} // run index -> position in Intervals
 			for _, iv := range in.File.Intervals {
@@ -277,6 +290,71 @@ func rowsOf(v *workloadView) []row {
 	return rows
 }
 
+// crossRows compares every series of a later input with the series of the
+// same variant in the first input.
+func crossRows(v *workloadView) []crossRow {
+	var rows []crossRow
+	for _, n := range v.Series {
+		if n.Input == 0 {
+			continue
+		}
+		var b *series
+		for i := range v.Series {
+			if v.Series[i].Input == 0 && v.Series[i].Summary.Variant == n.Summary.Variant {
+				b = &v.Series[i]
+				break
+			}
+		}
+		if b == nil {
+			continue
+		}
+		bs, ns := b.Summary, n.Summary
+		r := crossRow{Variant: ns.Variant, Base: b.File, New: n.File}
+		if bs.Throughput.Center > 0 {
+			ratio := ns.Throughput.Center / bs.Throughput.Center
+			r.Ratio = ratioStr(ratio)
+			if bs.Throughput.Confidence > 0 && ns.Throughput.Confidence > 0 && bs.Throughput.Lo > 0 {
+				r.RatioCI = ratioStr(ns.Throughput.Lo/bs.Throughput.Hi) + " – " + ratioStr(ns.Throughput.Hi/bs.Throughput.Lo)
+			} else {
+				r.RatioCI = "no interval"
+			}
+		}
+		bt, nt := runThroughputs(bs), runThroughputs(ns)
+		if len(bt) > 0 && len(nt) > 0 {
+			cmp := benchmath.AssumeNothing.Compare(benchmath.NewSample(bt, &benchmath.DefaultThresholds), benchmath.NewSample(nt, &benchmath.DefaultThresholds))
+			r.P = fmt.Sprintf("p=%.3g", cmp.P)
+			switch {
+			case cmp.P < cmp.Alpha && ns.Throughput.Center > bs.Throughput.Center:
+				r.Verdict, r.Better = "faster", true
+			case cmp.P < cmp.Alpha:
+				r.Verdict, r.Worse = "slower", true
+			case len(cmp.Warnings) > 0:
+				r.Verdict = "too few runs to tell"
+			default:
+				r.Verdict = "no significant change"
+			}
+		}
+		lr := func(b, n int64) string {
+			if b <= 0 {
+				return "–"
+			}
+			return ratioStr(float64(n) / float64(b))
+		}
+		bc, nc := bs.Corrected, ns.Corrected
+		r.P99, r.P999, r.P9999, r.Max = lr(bc.P99Ns, nc.P99Ns), lr(bc.P999Ns, nc.P999Ns), lr(bc.P9999Ns, nc.P9999Ns), lr(bc.MaxNs, nc.MaxNs)
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+func runThroughputs(s *results.Summary) []float64 {
+	v := make([]float64, 0, len(s.Runs))
+	for _, r := range s.Runs {
+		v = append(v, r.Throughput)
+	}
+	return v
+}
+
 func colorHex(i int) string {
 	c := palette[i%len(palette)]
 	return fmt.Sprintf("#%02x%02x%02x", c.R, c.G, c.B)
@@ -315,6 +393,7 @@ func WriteHTMLNamed(w io.Writer, inputs ...Input) error {
 			v.Drift = inlineSVG(drift)
 		}
 		v.Rows = rowsOf(v)
+		v.Cross = crossRows(v)
 		titles = append(titles, v.Name)
 	}
 	page.Workloads = views

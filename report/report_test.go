@@ -157,6 +157,30 @@ func TestCompareTwoFilesInOnePlot(t *testing.T) {
 	if !strings.Contains(page, "Machine and configuration: before") || !strings.Contains(page, "Machine and configuration: after") {
 		t.Error("each file's machine must be shown")
 	}
+	// The across-files table compares each variant of "after" with "before"
+	// (seeds 3 and 4 differ by 5% in every run: significant).
+	for _, want := range []string{"Across files", "after vs before", `good">faster<`, "1.050×"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("across-files table lacks %q", want)
+		}
+	}
+	same := render(t, Input{Name: "before", File: testFile(3, false)}, Input{Name: "after", File: testFile(6, false)})
+	if !strings.Contains(same, "no significant change") {
+		t.Error("two files with the same throughput are not reported as unchanged")
+	}
+	slow := testFile(3, false)
+	for i := range slow.Summaries { // "after" is 2x slower in every run, with 2x the tail
+		s := &slow.Summaries[i]
+		s.Throughput.Center, s.Throughput.Lo, s.Throughput.Hi = s.Throughput.Center/2, s.Throughput.Lo/2, s.Throughput.Hi/2
+		for r := range s.Runs {
+			s.Runs[r].Throughput /= 2
+		}
+		s.Corrected.P99Ns *= 2
+	}
+	page = render(t, Input{Name: "before", File: testFile(3, false)}, Input{Name: "after", File: slow})
+	if !strings.Contains(page, `bad">slower<`) || !strings.Contains(page, "<td>2.000×</td>") {
+		t.Errorf("a 2x slower file is not reported as slower with a 2x p99 ratio")
+	}
 	// WriteHTML without names labels runs by number.
 	var buf bytes.Buffer
 	if err := WriteHTML(&buf, testFile(3, false), testFile(4, false)); err != nil {

@@ -74,6 +74,11 @@ td { vertical-align:top; }
 <tr><th class="l">series</th><th>runs</th><th>throughput</th><th class="l">interval</th><th>ratio</th><th class="l">ratio interval</th><th>p-value</th><th class="l">verdict</th><th>p99 ratio</th><th class="l">rate</th><th>recorder</th></tr>
 {{range .Rows}}<tr><td class="l"><span class="swatch" style="background:{{.Color}}"></span>{{.Label}}</td><td>{{.Runs}}</td><td>{{.Throughput}}</td><td class="small">{{.ThroughputCI}}</td><td>{{.Ratio}}</td><td class="small">{{.RatioCI}}</td><td>{{.RatioP}}</td><td class="l">{{.Significant}}</td><td>{{.P99Ratio}}</td><td class="l{{if not .RateKept}} bad{{end}}">{{.Rate}}{{if not .RateKept}} (rate not kept{{if .WorstRate}}; worst run {{.WorstRate}}{{end}}){{end}}</td><td>{{.RecorderNs}}</td></tr>
 {{end}}</table></div>
+{{if .Cross}}<h3>Across files: each later file against the first, same variant</h3>
+<div class="scroll"><table>
+<tr><th class="l">variant</th><th class="l">new vs base</th><th>throughput ratio</th><th class="l">interval</th><th>p-value</th><th class="l">verdict</th><th>p99 ratio</th><th>p99.9 ratio</th><th>p99.99 ratio</th><th>max ratio</th></tr>
+{{range .Cross}}<tr><td class="l">{{.Variant}}</td><td class="l">{{.New}} vs {{.Base}}</td><td>{{.Ratio}}</td><td class="small">{{.RatioCI}}</td><td>{{.P}}</td><td class="l{{if .Better}} good{{end}}{{if .Worse}} bad{{end}}">{{.Verdict}}</td><td>{{.P99}}</td><td>{{.P999}}</td><td>{{.P9999}}</td><td>{{.Max}}</td></tr>
+{{end}}</table></div>{{end}}
 <h3>Latency percentiles</h3>
 <div class="scroll"><table>
 <tr><th class="l">series</th><th class="l">distribution</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>p99.99</th><th>max</th></tr>
