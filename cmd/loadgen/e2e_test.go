@@ -577,3 +577,27 @@ func TestReportsAndProfiles(t *testing.T) {
 		t.Errorf("the stall's summary does not name the sleep: %q", stallOutlier.Summary)
 	}
 }
+
+// TestProgress: the progress line goes to stderr only when stderr is a
+// terminal. The terminal comes from util-linux's script(1) (a pty); the test
+// skips where it is missing.
+func TestProgress(t *testing.T) {
+	r := runBin(t, args("-variants", "mpsc,mutex", "-count", "1")...)
+	if r.code != 0 || strings.Contains(r.stderr, "[1/2]") {
+		t.Fatalf("exit %d; progress written to a non-terminal stderr: %q", r.code, r.stderr)
+	}
+	script, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("script(1) not installed: no pty to test the terminal case")
+	}
+	line := loadgenBin(t) + " -variants mpsc,mutex -count 1 -duration 100ms -warmup 10ms >/dev/null"
+	out, err := exec.Command(script, "-qec", line, "/dev/null").CombinedOutput()
+	if err != nil {
+		t.Fatalf("script: %v\n%s", err, out)
+	}
+	for _, want := range []string{"[1/2] mpsc run 1", "[2/2] mutex run 1", "left)"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("terminal stderr lacks %q: %q", want, out)
+		}
+	}
+}

@@ -38,7 +38,12 @@ func (p *progress) step(variant string, rep int) {
 		return
 	}
 	left := time.Duration(p.total-p.n+1) * p.perRun
-	fmt.Fprintf(p.w, "\r\033[K[%d/%d] %s run %d  (~%v left)", p.n, p.total, variant, rep+1, left.Round(time.Second))
+	if left >= 10*time.Second {
+		left = left.Round(time.Second)
+	} else {
+		left = left.Round(100 * time.Millisecond)
+	}
+	fmt.Fprintf(p.w, "\r\033[K[%d/%d] %s run %d  (~%v left)", p.n, p.total, variant, rep+1, left)
 }
 
 func (p *progress) done() {
