@@ -444,7 +444,7 @@ func (g *Group) SubmitTo(i int, fn func()) error {
 	}
 	m := g.members[i]
 	if m.gate.Add(1)&gateClosed != 0 { // pairs with the Add(gateClosed) in Close
-		m.gate.Add(-1)
+		m.gate.Add(-1) // rejected: never pushed; Close's wait ignores it once it is back to zero
 		return ErrGroupClosed
 	}
 	err := m.in.Push(fn) // unbounded: nil
@@ -461,7 +461,7 @@ func (m *member) kickIn() error {
 		return nil
 	}
 	if err := m.loop.PostThreadsafe(m.drainInFn); err != nil {
-		m.inScheduled.Store(false)
+		m.inScheduled.Store(false) // the loop is closed: no drain is coming; undo our claim
 		return err
 	}
 	return nil
@@ -474,6 +474,7 @@ func (m *member) drainIn() {
 	defer func() {
 		// Stopped at the batch limit, or a callback is panicking (the panic goes on
 		// to the loop, which reports it and goes on): what is left needs a drain.
+		// Load/CAS as in kickIn: if a producer already re-kicked, its drain covers the rest.
 		if (!clean || n == m.batch) && !m.inScheduled.Load() && m.inScheduled.CompareAndSwap(false, true) {
 			_ = m.loop.Post(m.drainInFn)
 		}
@@ -503,7 +504,7 @@ func (g *Group) Send(from, to int, fn func()) error {
 	}
 	m := g.members[to]
 	if m.gate.Add(1)&gateClosed != 0 { // pairs with the Add(gateClosed) in Close
-		m.gate.Add(-1)
+		m.gate.Add(-1) // rejected: never pushed
 		return ErrGroupClosed
 	}
 	err := m.rings[from].Push(fn)
@@ -512,16 +513,17 @@ func (g *Group) Send(from, to int, fn func()) error {
 	} else {
 		err = fmt.Errorf("sched: Group.Send(%d->%d): %w", from, to, err)
 	}
-	m.gate.Add(-1)
+	m.gate.Add(-1) // the push is visible; Close may proceed past step 2
 	return err
 }
 
+// kickRings is kickIn for the SPSC rings. Any goroutine (a sending loop).
 func (m *member) kickRings() error {
 	if m.ringScheduled.Load() || !m.ringScheduled.CompareAndSwap(false, true) { // pairs with the Store in drainRings
 		return nil
 	}
 	if err := m.loop.PostThreadsafe(m.drainRingsFn); err != nil {
-		m.ringScheduled.Store(false)
+		m.ringScheduled.Store(false) // the loop is closed: undo our claim
 		return err
 	}
 	return nil
@@ -532,7 +534,7 @@ func (m *member) drainRings() {
 	m.ringScheduled.Store(false) // pairs with the Load/CAS in kickRings
 	done := false
 	defer func() {
-		if !done && !m.ringScheduled.Load() && m.ringScheduled.CompareAndSwap(false, true) {
+		if !done && !m.ringScheduled.Load() && m.ringScheduled.CompareAndSwap(false, true) { // as in kickRings
 			_ = m.loop.Post(m.drainRingsFn) // a message panicked: the rest still run
 		}
 	}()
@@ -586,6 +588,8 @@ func (g *Group) Close() error {
 			m.gate.Add(gateClosed) // pairs with the Add(1) in SubmitTo / Send
 		}
 		for _, m := range g.members { // step 2
+			// pairs with the submitters' Add(-1) after their push: zero in-flight
+			// means every accepted push has completed.
 			for spins := 0; m.gate.Load() != gateClosed; spins++ {
 				if spins < 100 {
 					runtime.Gosched()
