@@ -443,6 +443,11 @@ func (g *Group) SubmitTo(i int, fn func()) error {
 		panic("ringloop: sched.Group.Submit: nil func")
 	}
 	m := g.members[i]
+	// The plain Load first keeps submitters that retry after Close from holding
+	// the in-flight count above zero (Close waits for zero); the Add decides.
+	if m.gate.Load()&gateClosed != 0 {
+		return ErrGroupClosed
+	}
 	if m.gate.Add(1)&gateClosed != 0 { // pairs with the Add(gateClosed) in Close
 		m.gate.Add(-1) // rejected: never pushed; Close's wait ignores it once it is back to zero
 		return ErrGroupClosed
@@ -503,6 +508,9 @@ func (g *Group) Send(from, to int, fn func()) error {
 		panic(fmt.Sprintf("ringloop: sched.Group.Send(from=%d): caller is not loop %d's goroutine", from, from))
 	}
 	m := g.members[to]
+	if m.gate.Load()&gateClosed != 0 {
+		return ErrGroupClosed
+	}
 	if m.gate.Add(1)&gateClosed != 0 { // pairs with the Add(gateClosed) in Close
 		m.gate.Add(-1) // rejected: never pushed
 		return ErrGroupClosed
