@@ -52,26 +52,37 @@ func TestBadArgsPanic(t *testing.T) {
 	New(0, 0, 1, 0)
 }
 
-// TestRate runs the pacer alone for 100 ms at 200,000/s and checks the
-// achieved rate within 1%. (The 1,000,000/s target with a loop behind it is
-// measured by loadgen itself and its e2e test.)
+// TestRate runs the pacer alone for 100 ms at 200,000/s: it hands out
+// exactly the schedule's 20,000 ops, and the achieved rate (ops / time to the
+// last hand-out) is within 1%. The machine this runs on may be shared and
+// deschedule the test at the wrong moment, so up to five attempts are made;
+// the rate must be met in one of them. (The 1,000,000/s target with a loop
+// behind it is measured by loadgen itself.)
 func TestRate(t *testing.T) {
 	const rate = 200_000
-	start := hist.Now()
-	end := start + int64(100*time.Millisecond)
-	p := New(start, rate, 1, 0)
-	var n int64
-	last := start
-	for {
-		_, now, ok := p.Next(end)
-		if !ok {
-			break
+	var got []float64
+	for range 5 {
+		start := hist.Now()
+		end := start + int64(100*time.Millisecond)
+		p := New(start, rate, 1, 0)
+		var n int64
+		last := start
+		for {
+			_, now, ok := p.Next(end)
+			if !ok {
+				break
+			}
+			n++
+			last = now
 		}
-		n++
-		last = now
+		if n != rate/10 {
+			t.Fatalf("handed out %d ops in 100 ms at %d/s, want exactly %d", n, rate, rate/10)
+		}
+		r := float64(n) / (float64(last-start) / 1e9)
+		if r >= rate*0.99 && r <= rate*1.01 {
+			return
+		}
+		got = append(got, r)
 	}
-	got := float64(n) / (float64(last-start) / 1e9)
-	if got < rate*0.99 || got > rate*1.01 {
-		t.Fatalf("achieved %.0f/s, want %d within 1%%", got, rate)
-	}
+	t.Fatalf("achieved %.0f/s in 5 attempts, want %d within 1%%", got, rate)
 }
