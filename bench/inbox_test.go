@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
+
+	"golang.org/x/sys/cpu"
 
 	xsync3 "github.com/puzpuzpuz/xsync/v3"
 	xsync4 "github.com/puzpuzpuz/xsync/v4"
@@ -29,8 +32,13 @@ import (
 //
 // The element is a func(), what a loop's inbox carries; the consumer does
 // not call it (the call is the same for every variant: see Floor/op=call).
-// A consumer that finds nothing yields (runtime.Gosched), as does a producer
-// told "full", so with more goroutines than cores everyone still runs.
+// chan and xsync4 consumers block in the queue itself. The polled queues
+// (mpsc*, mutex) sleep the way a loop does (parker below): after a few empty
+// polls the consumer stores "sleeping", re-checks the queue and blocks on a
+// channel; every push is followed by one load of that state word, and a CAS
+// plus a channel send only when it reads "sleeping". xsync (v3) has no
+// emptiness check and keeps polling with runtime.Gosched. A producer told
+// "full" yields and retries.
 func BenchmarkInbox(b *testing.B) {
 	for _, v := range inboxVariants {
 		for _, p := range floorProducers {
@@ -76,22 +84,77 @@ func must[T any](v T, err error) T {
 	return v
 }
 
+// parker is the loop's sleep handshake (DESIGN.md, "Wakeup") for the
+// benchmark's polled consumers:
+//
+//  1. producer: push (a seq-cst RMW or a lock), then load state;
+//  2. only if it reads sleeping, CAS it to running and send a token;
+//  3. consumer, after pollsBeforePark empty polls: store sleeping, check
+//     the queue again, block on the token only if still empty, then store
+//     running.
+//
+// Both sides store then load sequentially consistent words (Dekker), so no
+// wakeup is lost; a stale token costs one spurious wakeup.
+type parker struct {
+	_     cpu.CacheLinePad
+	state atomic.Int32 // parkRunning or parkSleeping; consumer stores, producers load and CAS
+	_     cpu.CacheLinePad
+	wake  chan struct{} // capacity 1
+}
+
+const (
+	parkRunning int32 = iota
+	parkSleeping
+	pollsBeforePark = 16
+)
+
+func newParker() *parker { return &parker{wake: make(chan struct{}, 1)} }
+
+// notify is step 2; producers call it after every push.
+func (p *parker) notify() {
+	if p.state.Load() == parkSleeping && p.state.CompareAndSwap(parkSleeping, parkRunning) {
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// idle is step 3; the consumer calls it after an empty poll.
+func (p *parker) idle(polls *int, empty func() bool) {
+	if *polls++; *polls < pollsBeforePark {
+		runtime.Gosched()
+		return
+	}
+	*polls = 0
+	p.state.Store(parkSleeping) // pairs with the Load in notify
+	if empty() {
+		<-p.wake
+	}
+	p.state.Store(parkRunning)
+}
+
 func mpscInbox(q *ringbuf.MPSC[elem]) inboxImpl {
+	pk := newParker()
 	return inboxImpl{
 		produce: func(n int) {
 			for i := 0; i < n; i++ {
 				for q.Push(theElem) != nil {
-					runtime.Gosched() // bounded and full
+					pk.notify() // bounded and full: make sure the consumer runs
+					runtime.Gosched()
 				}
+				pk.notify()
 			}
 		},
 		consume: func(total int) {
-			got := 0
+			got, polls := 0, 0
 			sink := func(elem) {}
 			for got < total {
 				k := q.Drain(0, sink)
 				if k == 0 {
-					runtime.Gosched()
+					pk.idle(&polls, q.Empty)
+				} else {
+					polls = 0
 				}
 				got += k
 			}
@@ -118,23 +181,32 @@ func chanInbox() inboxImpl {
 func mutexInbox() inboxImpl {
 	var mu sync.Mutex
 	var pending []elem
+	pk := newParker()
+	empty := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(pending) == 0
+	}
 	return inboxImpl{
 		produce: func(n int) {
 			for i := 0; i < n; i++ {
 				mu.Lock()
 				pending = append(pending, theElem)
 				mu.Unlock()
+				pk.notify()
 			}
 		},
 		consume: func(total int) {
 			var batch []elem
-			got := 0
+			got, polls := 0, 0
 			for got < total {
 				mu.Lock()
 				batch, pending = pending, batch[:0]
 				mu.Unlock()
 				if len(batch) == 0 {
-					runtime.Gosched()
+					pk.idle(&polls, empty)
+				} else {
+					polls = 0
 				}
 				got += len(batch)
 				clear(batch) // as a loop would, after running them
