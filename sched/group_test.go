@@ -477,3 +477,44 @@ func TestGroupUnlocked(t *testing.T) {
 		t.Errorf("unlocked group: CPU = %d, %d, PinErrors %v; want -1, -1, none", g.CPU(0), g.CPU(1), g.PinErrors())
 	}
 }
+
+// Submitters that keep retrying after ErrGroupClosed cannot hold Close off.
+func TestGroupCloseWithRetryingSubmitters(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	g := newTestGroup(t, WithGroupLoops(2), WithGroupPinning(false))
+	var accepted, ran atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for p := 0; p < 4; p++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := g.Submit(RouteRoundRobin, 0, func() { ran.Add(1) }); err == nil {
+					accepted.Add(1)
+				}
+			}
+		}()
+	}
+	time.Sleep(5 * time.Millisecond)
+	closed := make(chan error, 1)
+	go func() { closed <- g.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Error(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Close did not return while submitters retried")
+	}
+	close(stop)
+	wg.Wait()
+	if ran.Load() != accepted.Load() {
+		t.Errorf("%d accepted, %d ran", accepted.Load(), ran.Load())
+	}
+}
