@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -116,6 +117,14 @@ func TestOutlierSleepStallNamesSleep(t *testing.T) {
 	}
 	if !strings.Contains(o.Summary, "cause: loop goroutine blocked (sleep)") {
 		t.Errorf("summary does not name the sleep as the cause:\n%s", o.Summary)
+	}
+	// go tool trace opens it: its parser (-d=parsed prints every event) accepts the file.
+	if out, err := exec.Command("go", "tool", "trace", "-d=parsed", o.TraceFile).CombinedOutput(); err != nil {
+		if _, lerr := exec.LookPath("go"); lerr != nil {
+			t.Logf("go tool not found: not checking that go tool trace opens %s", o.TraceFile)
+		} else {
+			t.Errorf("go tool trace -d=parsed %s: %v\n%.500s", o.TraceFile, err, out)
+		}
 	}
 	s, err := SummarizeTraceFile(o.TraceFile, SummaryOptions{})
 	if err != nil {

@@ -3,6 +3,7 @@ package profiles
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 	"sync"
@@ -59,6 +60,9 @@ func TestStartWritesEveryProfile(t *testing.T) {
 		}
 		if kind == "mutex" && len(p.Sample) == 0 {
 			t.Errorf("mutex profile has no samples despite 4 goroutines contending")
+		}
+		if out, err := exec.Command("go", "tool", "pprof", "-top", path).CombinedOutput(); err != nil {
+			t.Errorf("go tool pprof -top %s: %v\n%.300s", path, err, out)
 		}
 	}
 	// After stop, a new capture may start.
