@@ -4,6 +4,7 @@
 package main
 
 import (
+	"math"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -118,15 +119,17 @@ func BenchmarkRecord(b *testing.B) {
 	}
 }
 
-// TestXcore: every result carries a plausible cross-core round trip on a
-// machine with two CPUs (tens of ns to tens of us), also per run.
+// TestXcore: every result carries the cross-core round trip on a machine
+// with two CPUs. Only its presence is checked: its size is the machine's (and
+// under -race, or with the sibling core busy, xcore's yielding probe reports
+// milliseconds, as documented there).
 func TestXcore(t *testing.T) {
 	if runtime.NumCPU() < 2 {
 		t.Skip("one CPU: no cross-core round trip")
 	}
 	m := machine(false)
 	t.Logf("xcore round trip: %.0f ns", m.XcoreNs)
-	if m.XcoreNs < 5 || m.XcoreNs > 1e6 {
-		t.Fatalf("xcore = %.0f ns, want 5..1e6", m.XcoreNs)
+	if !(m.XcoreNs > 0) || math.IsInf(m.XcoreNs, 0) {
+		t.Fatalf("xcore = %v ns, want a positive finite number", m.XcoreNs)
 	}
 }
