@@ -13,6 +13,9 @@
 //     parent's own switch is amortised over the batch.
 //   - op=sleep0: Sleep(0) in a loop: one loop iteration and one suspend/resume.
 //
+// Each op also runs as coro=callback: the same work as callback-style step
+// functions on the loop, no coroutine (the switch-free design, for comparison).
+//
 // The timed region is inside the task body (b.ResetTimer / b.StopTimer there), so
 // creating and starting the loop is not counted. The loop uses the default inbox and
 // wakeup; nothing else runs on it.
@@ -83,7 +86,94 @@ func BenchmarkTask(b *testing.B) {
 		for _, coro := range sched.CoroVariants() {
 			b.Run("op="+op.name+"/coro="+coro, func(b *testing.B) { runTaskBench(b, op, coro) })
 		}
+		if cb := callbackOps[op.name]; cb != nil {
+			b.Run("op="+op.name+"/coro=callback", func(b *testing.B) { runCallbackBench(b, cb) })
+		}
 	}
+}
+
+// callbackOps are the same ops written as callback-style step functions, no
+// coroutine at all (coro=callback): what a task costs without its switch, the
+// design the issue suggests measuring beside the coroutine engines. Each returns
+// the step to post first; it completes done after b.N ops.
+var callbackOps = map[string]func(b *testing.B, l *sched.Loop, done *future.Future[int]) func(){
+	"await-pending": func(b *testing.B, l *sched.Loop, done *future.Future[int]) func() {
+		var cur *future.Future[int]
+		complete := func() { _ = cur.SetResult(1) }
+		i := 0
+		var step func()
+		step = func() {
+			if cur != nil {
+				if _, err := cur.Result(); err != nil {
+					_ = done.SetException(err)
+					return
+				}
+			}
+			if i == b.N {
+				_ = done.SetResult(i)
+				return
+			}
+			i++
+			cur = sched.CreateFuture[int](l)
+			_ = l.Post(complete)
+			cur.OnDone(step)
+		}
+		return step
+	},
+	"spawn": func(b *testing.B, l *sched.Loop, done *future.Future[int]) func() {
+		// A "task" is a future and the step that settles it; the parent step
+		// creates a batch and continues when the batch's last one is done.
+		i := 0
+		var parent func()
+		parent = func() {
+			if i == b.N {
+				_ = done.SetResult(i)
+				return
+			}
+			var last *future.Future[int]
+			for k := 0; k < spawnBatch && i < b.N; k++ {
+				f := sched.CreateFuture[int](l)
+				_ = l.Post(func() { _ = f.SetResult(1) })
+				last, i = f, i+1
+			}
+			last.OnDone(parent)
+		}
+		return parent
+	},
+	"sleep0": func(b *testing.B, l *sched.Loop, done *future.Future[int]) func() {
+		i := 0
+		var step func()
+		step = func() {
+			if i == b.N {
+				_ = done.SetResult(i)
+				return
+			}
+			i++
+			_ = l.Post(step)
+		}
+		return step
+	},
+}
+
+func runCallbackBench(b *testing.B, op func(*testing.B, *sched.Loop, *future.Future[int]) func()) {
+	b.ReportAllocs()
+	l, err := sched.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	done := sched.CreateFuture[int](l)
+	step := op(b, l, done)
+	b.ResetTimer()
+	clock := startCPU()
+	if err := l.Post(step); err != nil {
+		b.Fatal(err)
+	}
+	if err := l.RunUntilComplete(done); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	clock.report(b)
 }
 
 // BenchmarkTaskLocked is BenchmarkTask on a loop locked to its OS thread

@@ -80,6 +80,7 @@ type AnyTask interface {
 	String() string
 	core() *taskCore
 	stepTask()
+	boundStep() func()
 }
 
 // Errors specific to tasks; all errors.Is-able.
@@ -266,7 +267,12 @@ func (t *taskCore) suspendOn(w future.Awaitable) error {
 		}
 	}
 	t.waiter = w
-	alive := t.cr.suspend()
+	var alive bool
+	if pc, ok := t.cr.(*pullCoro); ok { // devirtualised for the default engines
+		alive = pc.suspend()
+	} else {
+		alive = t.cr.suspend()
+	}
 	t.waiter = nil
 	if !alive {
 		panic(killSignal{})
@@ -295,7 +301,7 @@ func (t *taskCore) afterSuspend() {
 // stepFunc returns the task's step as a func(), binding it on first use.
 func (t *taskCore) stepFunc() func() {
 	if t.step == nil {
-		t.step = t.self.stepTask
+		t.step = t.self.boundStep() // bound on the concrete type: one call hop less than t.self.stepTask
 	}
 	return t.step
 }
@@ -481,6 +487,9 @@ func (t *Task[T]) markRetrieved() {
 	}
 }
 
+// boundStep returns stepTask as a func() (see taskCore.stepFunc).
+func (t *Task[T]) boundStep() func() { return t.stepTask }
+
 // stepTask is asyncio's __step: run the body until it suspends or returns. Loop
 // goroutine only; posted by CreateTask, Sleep(0), or registered with OnDone on the
 // awaited future.
@@ -500,7 +509,12 @@ func (t *Task[T]) stepTask() {
 	}
 	prev := lt.current
 	lt.current = t
-	finished := t.cr.resume()
+	var finished bool
+	if pc, ok := t.cr.(*pullCoro); ok { // devirtualised for the default engines
+		finished = pc.resume()
+	} else {
+		finished = t.cr.resume()
+	}
 	lt.current = prev
 	if !finished {
 		t.afterSuspend()
