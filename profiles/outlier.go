@@ -77,7 +77,13 @@ type OutlierRecorder struct {
 	closeOnce sync.Once
 	closeOut  []results.Outlier
 	closeErr  error
+
+	beforeWrite func() // testHookBeforeWrite at construction; nil outside tests
 }
+
+// testHookBeforeWrite, when set by a test before NewOutlierRecorder, runs on the
+// writer goroutine before each snapshot, so a test can hold a snapshot pending.
+var testHookBeforeWrite func()
 
 type outlierReq struct {
 	n       int
@@ -111,6 +117,8 @@ func NewOutlierRecorder(dir, workload, variant string, threshold time.Duration, 
 		reqs: make(chan outlierReq, maxFiles),
 		quit: make(chan struct{}),
 		done: make(chan struct{}),
+
+		beforeWrite: testHookBeforeWrite,
 	}
 	if err := r.fr.Start(); err != nil {
 		return nil, fmt.Errorf("profiles: start flight recorder (only one may run per process): %w", err)
@@ -196,9 +204,12 @@ func (r *OutlierRecorder) writer() {
 // write snapshots the flight recorder for one outlier, then re-arms Observe.
 func (r *OutlierRecorder) write(q outlierReq) {
 	defer func() {
-		r.pending.Store(false)
-		r.rearm()
+		r.rearm()              // full after this one? then the fast path rejects before...
+		r.pending.Store(false) // ...the next outlier can claim; pairs with the CAS in observeSlow
 	}()
+	if r.beforeWrite != nil {
+		r.beforeWrite()
+	}
 	loops := markedLoops()
 	ids := make([]string, len(loops))
 	for i, id := range loops {

@@ -228,7 +228,10 @@ func TestOutlierStopTheWorldNamesSTW(t *testing.T) {
 
 func TestOutlierBoundedAndGuessedLoop(t *testing.T) {
 	dir := t.TempDir()
+	gate := make(chan struct{})
+	testHookBeforeWrite = func() { <-gate } // hold each snapshot pending until the test says
 	rec, err := NewOutlierRecorder(dir, "toy", "bound", time.Millisecond, 2)
+	testHookBeforeWrite = nil
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,14 +239,16 @@ func TestOutlierBoundedAndGuessedLoop(t *testing.T) {
 		t.Error("a second flight recorder started while one runs")
 	}
 	for i := 0; i < 6; i++ {
-		go func() {}()
 		busy := time.Now()
 		for time.Since(busy) < 3*time.Millisecond { // a busy "callback" on an unmarked goroutine
 		}
 		rec.Observe(5 * time.Millisecond)
 		rec.Observe(6 * time.Millisecond) // while the first is pending: skipped
-		for j := 0; j < 200 && rec.pending.Load(); j++ {
-			time.Sleep(time.Millisecond) // let the writer finish, so each outlier gets its own file
+		if i < 2 {
+			gate <- struct{}{} // let the writer take this snapshot
+			for j := 0; j < 5000 && rec.pending.Load(); j++ {
+				time.Sleep(time.Millisecond)
+			}
 		}
 	}
 	outs, err := rec.Close()
@@ -261,8 +266,8 @@ func TestOutlierBoundedAndGuessedLoop(t *testing.T) {
 	if _, err := os.Stat(TracePath(dir, "toy", "bound", 3)); err == nil {
 		t.Error("a third trace file was written past the limit")
 	}
-	if rec.Skipped() < 1 { // >= 2 unless the test goroutine lost its CPU between two Observes
-		t.Errorf("skipped %d, want >= 1 (an outlier right behind each captured one)", rec.Skipped())
+	if rec.Skipped() != 2 { // after the limit the fast path rejects, uncounted
+		t.Errorf("skipped %d, want 2 (the outlier right behind each of the 2 captured ones)", rec.Skipped())
 	}
 	if !strings.Contains(outs[0].Summary, "(the outlier's observer)") {
 		t.Errorf("with no MarkLoop the loop goroutine should be the one that called Observe: %s", outs[0].Summary)
@@ -306,10 +311,22 @@ func TestSummarizePlainTraceGuessesBusiest(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := <-idc
-	if !s.LoopGuessed || s.LoopSource != "guessed" || len(s.Loop) != 1 || s.Loop[0] != want {
-		t.Errorf("guessed loop %v (source %q), want the spinning goroutine %d\n%s", s.Loop, s.LoopSource, want, s)
+	if !s.LoopGuessed || s.LoopSource != "guessed" || len(s.Loop) != 1 {
+		t.Fatalf("guessed loop %v (source %q), want one guessed goroutine\n%s", s.Loop, s.LoopSource, s)
 	}
-	if s.Running < 10*time.Millisecond {
+	if s.Loop[0] != want {
+		// On a loaded machine (or under -race, where the trace writer works hard)
+		// another goroutine may really have run more: the guess must still be
+		// the busiest.
+		sp, err := SummarizeTrace(bytes.NewReader(raw), SummaryOptions{Loop: []int64{want}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sp.Running > s.Running {
+			t.Errorf("guessed goroutine %d ran %v, less than the spinner %d's %v", s.Loop[0], s.Running, want, sp.Running)
+		}
+		t.Logf("goroutine %d ran %v, more than the spinner's %v: guessed it", s.Loop[0], s.Running, sp.Running)
+	} else if s.Running < 10*time.Millisecond {
 		t.Errorf("the spinning goroutine ran %v, want most of 40ms", s.Running)
 	}
 	// (Unless a stop-the-world, e.g. trace start, took a quarter of the window.)
