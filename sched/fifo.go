@@ -54,5 +54,25 @@ func (q *fifo) grow() {
 	q.buf, q.head, q.tail = nb, 0, uint(m)
 }
 
+// space returns the free slots after tail that are contiguous in buf, as a
+// zero-length slice whose capacity is their number (at least one: it grows the
+// ring when full). Append at most cap items to it, then commit their count. Lets a
+// queue copy a batch straight into ready (mpscInbox.drain) without a call per item.
+func (q *fifo) space() []item {
+	if q.tail-q.head == uint(len(q.buf)) {
+		q.grow()
+	}
+	mask := uint(len(q.buf) - 1)
+	t := q.tail & mask
+	end := uint(len(q.buf))
+	if h := q.head & mask; h > t {
+		end = h // free region wraps: stop at head
+	}
+	return q.buf[t:t:end]
+}
+
+// commit publishes n items written into the slice space returned.
+func (q *fifo) commit(n int) { q.tail += uint(n) }
+
 // clear drops every item (Close).
 func (q *fifo) clear() { *q = fifo{} }

@@ -8,9 +8,7 @@ package sched
 import "github.com/ringloop/ringloop/ringbuf"
 
 type mpscInbox struct {
-	q   *ringbuf.MPSC[item]
-	dst *fifo      // loop-owned: the target of the drain in progress
-	fn  func(item) // bound once in newMPSCInbox, so drain allocates nothing
+	q *ringbuf.MPSC[item]
 }
 
 func newMPSCInbox(cas bool) (inbox, error) {
@@ -22,9 +20,7 @@ func newMPSCInbox(cas bool) (inbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &mpscInbox{q: q}
-	m.fn = func(it item) { m.dst.push(it) }
-	return m, nil
+	return &mpscInbox{q: q}, nil
 }
 
 // push never fails: the queue is unbounded (ringbuf.MPSC.Push returns nil).
@@ -32,11 +28,23 @@ func (m *mpscInbox) push(it item) bool { return m.q.Push(it) == nil }
 
 func (m *mpscInbox) pushWait(it item) { m.q.Push(it) }
 
+// drain copies straight into ready's free slots with DrainTo (no call per item),
+// one contiguous run at a time.
 func (m *mpscInbox) drain(dst *fifo, max int) int {
-	m.dst = dst
-	n := m.q.Drain(max, m.fn)
-	m.dst = nil
-	return n
+	total := 0
+	for {
+		space := dst.space()
+		lim := cap(space)
+		if max > 0 && max-total < lim {
+			lim = max - total
+		}
+		got := m.q.DrainTo(space, lim)
+		dst.commit(len(got))
+		total += len(got)
+		if len(got) < lim || (max > 0 && total >= max) {
+			return total
+		}
+	}
 }
 
 // empty is ringbuf's Empty: one seq-cst load of the tail; a claimed but unpublished
