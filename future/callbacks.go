@@ -92,20 +92,48 @@ func (f *Future[T]) addOverflow(e entry) {
 	f.more.cbs = append(f.more.cbs, e)
 }
 
-// addedWhenDone schedules a dispatch for a callback added to a done future, unless
-// one is already queued (see the package comment).
+// addedWhenDone schedules a registration made on a done future (the last one in
+// the list). asyncio's add_done_callback on a done future is call_soon(fn): it runs
+// after everything scheduled before the add. Only an off-loop completion's
+// dispatch that has not run yet (dispInitial) may carry it: that dispatch stands
+// for the completion itself (asyncio would run set_result on the loop through
+// call_soon_threadsafe, and a callback added before that runs with the others).
+// Every other case — the list was handed to the loop by an on-loop completion
+// (dispHanded), already ran (dispIdle), or is running (dispRunning) — schedules
+// the registration alone, at the end of the loop's queue: Post(fn) for an OnDone
+// func(), Post of a closure binding the future for a func(*Future[T]) (one
+// allocation; asyncio allocates a Handle there too).
 func (f *Future[T]) addedWhenDone() {
-	if f.disp == dispInitial || f.disp == dispQueued {
-		return // the completion's dispatch (dispInitial) or ours (dispQueued) runs it
+	if f.disp == dispInitial {
+		return // the off-loop completion's dispatch is still queued and runs the list
 	}
-	// dispIdle, or dispRunning: the running dispatch detached its list before
-	// calling anything, so the new callback needs a dispatch of its own.
-	f.disp = dispQueued
-	if f.loop.InLoop() {
-		_ = f.loop.Post(f.dispatcher())
+	e := f.popLast()
+	f.flags |= flagLate // Pool.Put: a scheduled closure may still reach f
+	var fn func()
+	if e.bare {
+		fn = *(*func())(unsafe.Pointer(&e.p))
 	} else {
-		_ = f.loop.PostThreadsafe(f.dispatcher())
+		cb := *(*func(*Future[T]))(unsafe.Pointer(&e.p))
+		fn = func() { cb(f) }
 	}
+	if f.loop.InLoop() {
+		_ = f.loop.Post(fn)
+	} else {
+		_ = f.loop.PostThreadsafe(fn)
+	}
+}
+
+// popLast removes and returns the last registration. Loop goroutine.
+func (f *Future[T]) popLast() entry {
+	n := f.count()
+	e := f.at(n - 1)
+	f.put(n-1, entry{})
+	if f.more != nil && n-1 <= inlineSlots {
+		f.more = nil
+	} else if f.more != nil {
+		f.more.cbs = f.more.cbs[:n-1-inlineSlots]
+	}
+	return e
 }
 
 // invoke calls one registration.
@@ -189,7 +217,7 @@ func (f *Future[T]) requeue(at func(int) entry, from, n int) {
 	rest = append(rest, f.entries()...)
 	f.setEntries(rest)
 	if len(rest) > 0 && (f.disp == dispIdle || f.disp == dispRunning) {
-		f.disp = dispQueued
+		f.disp = dispHanded
 		_ = f.loop.Post(f.dispatcher())
 	}
 }

@@ -45,25 +45,28 @@
 // they were added. Which dispatch is in flight is tracked by disp (loop-owned):
 //
 //	dispInitial  no dispatch has run yet. If the state is not pending, the
-//	             completion's dispatch is queued (or, after an on-loop completion
-//	             with an empty list, disp was moved to dispIdle instead).
-//	dispIdle     a dispatch ran (or was skipped) and the list is empty; nothing
-//	             is queued.
-//	dispQueued   AddDoneCallback on a done future posted a dispatch that has not
-//	             run yet.
+//	             completion was off the loop and its dispatch is queued.
+//	dispHanded   an on-loop completion posted a dispatch for the list as it was
+//	             (asyncio's _schedule_callbacks: the list belongs to the loop
+//	             from the completion on; later adds do not join it).
+//	dispIdle     a dispatch ran (or none was needed: on-loop completion with an
+//	             empty list) and the list is empty.
 //	dispRunning  a dispatch is calling two or more detached callbacks (the list
 //	             itself is empty, as in dispIdle; Pool.Put refuses meanwhile).
 //
 // Completion: on the loop (Loop.InLoop()), an empty list means nothing to run:
-// disp = dispIdle, no Post; otherwise one Post(dispatch). Off the loop: exactly
-// one PostThreadsafe(dispatch) (one push on the loop's inbox, never a lock here),
-// whatever the list holds, because the list cannot be read off the loop.
+// disp = dispIdle, no Post; otherwise one Post(dispatch), disp = dispHanded. Off
+// the loop: exactly one PostThreadsafe(dispatch) (one push on the loop's inbox,
+// never a lock here), whatever the list holds, because the list cannot be read
+// off the loop.
 //
 // AddDoneCallback (on the loop) appends to the list, then loads the state:
 // pending: nothing else (a later completion posts the dispatch). Not pending:
-// disp is dispIdle or dispRunning -> post a dispatch, disp = dispQueued;
-// otherwise (dispInitial, dispQueued) a dispatch is already queued and will run
-// the new callback.
+// asyncio's call_soon(fn). With disp == dispInitial the off-loop completion's
+// dispatch is still queued; it stands for the completion (asyncio would run
+// set_result on the loop through call_soon_threadsafe, after this add) and runs
+// the new callback with the others. In every other state the new registration
+// is taken off the list and posted alone, at the end of the loop's queue.
 //
 // Ordering argument, callback added on the loop while another goroutine
 // completes (the only interleaving there is, since everything else touching the
@@ -75,9 +78,8 @@
 //     callback in the list and runs it once.
 //   - Add loads completing/finished/cancelled: the completion's dispatch either
 //     has not run yet (disp == dispInitial: it will run the list, callback
-//     included, once) or already ran (it ran on the loop before Add, so disp is
-//     dispIdle, or dispRunning when Add is called from one of its callbacks: Add
-//     posts its own dispatch, once).
+//     included, once) or already ran or was handed the list (disp is dispIdle,
+//     dispHanded or dispRunning: Add posts the callback alone, once).
 //
 // In both cases exactly one dispatch runs each registered callback exactly once:
 // runCallbacks detaches the list before calling anything, so a second dispatch
@@ -151,8 +153,13 @@ const (
 const (
 	dispInitial uint8 = iota
 	dispIdle
-	dispQueued
+	dispHanded  // an on-loop completion (or a panic requeue) posted a dispatch for the list as it was
 	dispRunning // runMany is calling detached callbacks; otherwise like dispIdle
+)
+
+// Bits of Future.flags (loop-owned).
+const (
+	flagLate uint8 = 1 << iota // a registration on a done future was scheduled on its own
 )
 
 // Future is asyncio's Future[T]. Create it with New (or sched.CreateFuture); the
@@ -171,6 +178,8 @@ type Future[T any] struct {
 	// kinds: bit i set = inline[i] is an OnDone func() (else a func(*Future[T])).
 	// Loop-owned.
 	kinds uint8
+	// flags: flagLate. Loop-owned.
+	flags uint8
 
 	// loop: set in New, read-only afterwards.
 	loop Loop
@@ -373,6 +382,7 @@ func (f *Future[T]) publish(final uint32) error {
 			f.disp = dispIdle
 			return nil
 		}
+		f.disp = dispHanded // the list is the loop's now: later adds do not join it
 		return f.loop.Post(f.dispatcher())
 	}
 	return f.loop.PostThreadsafe(f.dispatcher())

@@ -233,8 +233,8 @@ func TestCallbacksNeverSynchronous(t *testing.T) {
 	r.want(t)
 	f.AddDoneCallback(r.cb("after")) // done: scheduled at once, still not synchronous
 	r.want(t)
-	if n := l.RunOnce(); n != 1 {
-		t.Fatalf("RunOnce ran %d loop callbacks, want 1 dispatch", n)
+	if n := l.RunOnce(); n != 2 {
+		t.Fatalf("RunOnce ran %d loop callbacks, want 2 (the dispatch, then after's call_soon)", n)
 	}
 	r.want(t, "before", "after")
 
@@ -253,12 +253,42 @@ func TestCompletionOnLoopWithoutCallbacksPostsNothing(t *testing.T) {
 	}
 	var r rec
 	f.AddDoneCallback(r.cb("a"))
-	f.AddDoneCallback(r.cb("b"))
-	if n := l.Len(); n != 1 {
-		t.Fatalf("two adds to a done future queued %d dispatches, want 1", n)
+	f.OnDone(r.bare("b"))
+	if n := l.Len(); n != 2 {
+		t.Fatalf("two adds to a done future queued %d loop callbacks, want 2 (call_soon each)", n)
 	}
 	l.RunUntilIdle()
 	r.want(t, "a", "b")
+}
+
+// TestAddAfterDoneIsCallSoon: asyncio's add_done_callback on a done future is
+// call_soon(fn), so it runs after everything scheduled before the add, also when
+// the completion's own callbacks have not run yet (docs/notes/conformance.md #1).
+func TestAddAfterDoneIsCallSoon(t *testing.T) {
+	l := NewTestLoop()
+	f := New[int](l)
+	var got []string
+	f.AddDoneCallback(func(*Future[int]) { got = append(got, "before") })
+	_ = f.SetResult(1) // on the loop: call_soon(before)
+	_ = l.Post(func() { got = append(got, "soon") })
+	f.AddDoneCallback(func(*Future[int]) { got = append(got, "after") })
+	_ = l.Post(func() { got = append(got, "soon-2") })
+	f.OnDone(func() { got = append(got, "after-2") })
+	l.RunUntilIdle()
+	if want := []string{"before", "soon", "after", "soon-2", "after-2"}; !slices.Equal(got, want) {
+		t.Fatalf("ran %q, want %q", got, want)
+	}
+	// The same on a future completed on the loop with no callbacks, and after the
+	// dispatch ran.
+	g := New[int](l)
+	_ = g.SetResult(1)
+	got = nil
+	_ = l.Post(func() { got = append(got, "soon") })
+	g.AddDoneCallback(func(*Future[int]) { got = append(got, "after") })
+	l.RunUntilIdle()
+	if want := []string{"soon", "after"}; !slices.Equal(got, want) {
+		t.Fatalf("ran %q, want %q", got, want)
+	}
 }
 
 func TestCallbackOrderAcrossSlots(t *testing.T) {

@@ -9,8 +9,10 @@ package future
 //     that loop's goroutine (Get, Put): no atomics, no locks.
 //   - Put takes a future back only when nothing can still reach it through the
 //     package: it is done (settled, not completing), its dispatch has run or was
-//     never needed (disp == dispIdle) and its list is empty, and no Wait /
-//     DoneChan waiter exists (a waiter goroutine may still read it). Otherwise Put
+//     never needed (disp == dispIdle) and its list is empty, no callback added
+//     after completion was posted on its own (flagLate: that closure holds f
+//     until it runs), and no Wait / DoneChan waiter exists (a waiter goroutine
+//     may still read it). Otherwise Put
 //     refuses (returns false) and the future is left alone for the GC.
 //   - What Put cannot check is the caller's own pointers: after Put the caller
 //     must not use the future again (the sync.Pool rule). A stale pointer sees a
@@ -62,7 +64,7 @@ func (p *Pool[T]) Put(f *Future[T]) bool {
 	if s != stateFinished && s != stateCancelled {
 		return false
 	}
-	if f.disp != dispIdle || f.inline[0] != nil || f.waiter.Load() != nil { // waiter: pairs with the CAS in doneChan
+	if f.disp != dispIdle || f.inline[0] != nil || f.flags&flagLate != 0 || f.waiter.Load() != nil { // waiter: pairs with the CAS in doneChan
 		return false
 	}
 	var zero T
