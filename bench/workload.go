@@ -491,6 +491,9 @@ func (h *harness) finish(drained int64, drainErr error) (*Result, error) {
 	if err := h.close(); err != nil {
 		return nil, fmt.Errorf("bench: closing loops: %w", err)
 	}
+	for _, r := range h.recs {
+		r.FlushInterval() // the loops have stopped: the last window is complete
+	}
 	rec := h.recs[0]
 	for _, r := range h.recs[1:] {
 		rec.Merge(r)

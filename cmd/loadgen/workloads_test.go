@@ -64,9 +64,8 @@ func TestWorkloadsInProcess(t *testing.T) {
 						t.Errorf("%s/%s: %d ops at %v/s for %v, want %d", w.Name, v.Name, res.Ops, rate, cfg.Duration, want)
 					}
 				}
-				// (A run whose every sample landed in its first window, e.g. a
-				// slow variant descheduled on a shared machine, has none.)
-				if windowsN.Load() == 0 && res.Ops >= 1000 {
+				// Every run with samples reports at least its last window.
+				if windowsN.Load() == 0 && res.Ops > 0 {
 					t.Errorf("%s/%s rate %v: no interval windows", w.Name, v.Name, rate)
 				}
 			}

@@ -153,6 +153,19 @@ func (r *Recorder) window(end, c int64) {
 	_ = r.win.RecordValue(c)
 }
 
+// FlushInterval reports the open per-interval window, if it holds samples
+// (the last window of a run is otherwise never closed: no later sample comes).
+// Call it once the recording goroutine has stopped recording; it calls the
+// interval function from the caller's goroutine.
+func (r *Recorder) FlushInterval() {
+	if r.win == nil || r.win.TotalCount() == 0 {
+		return
+	}
+	r.onWindow(IntervalStat{EndNs: r.next - r.from, Ops: r.win.TotalCount(), P99Ns: r.win.ValueAtQuantile(99), MaxNs: r.win.Max()})
+	r.win.Reset()
+	r.next += r.every
+}
+
 // Count is the number of recorded (non-warm-up) samples.
 func (r *Recorder) Count() int64 { return r.Corrected.TotalCount() }
 

@@ -80,6 +80,12 @@ func TestIntervalAndObserver(t *testing.T) {
 	if got[0].EndNs != 1000 || got[1].EndNs != 3000 {
 		t.Fatalf("interval ends: %+v", got)
 	}
+	// The window the last sample opened is reported by FlushInterval, once.
+	r.FlushInterval()
+	r.FlushInterval()
+	if len(got) != 3 || got[2].Ops != 1 || got[2].EndNs != 4000 {
+		t.Fatalf("after flush: %+v", got)
+	}
 }
 
 func TestRecordAllocs(t *testing.T) {
