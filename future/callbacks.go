@@ -18,7 +18,10 @@ package future
 // Cost budget of the fast path (AddDoneCallback with a free inline slot): a scan
 // of inlineSlots words, two stores, one plain load of state. No allocation.
 
-import "unsafe"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // overflowFirst is how many registrations past the inline slots the first
 // overflow allocation holds.
@@ -173,15 +176,22 @@ func (f *Future[T]) runCallbacks() {
 	f.runMany(&inl, kinds, more, n)
 }
 
-// runMany runs n detached registrations; if one panics, the ones after it are put
-// back in front of anything added meanwhile and a dispatch is posted, then the
-// panic goes on (a loop that recovers panics still runs each callback once).
+// runMany runs n detached registrations. If one panics, the ones after it still
+// run right away (asyncio: each callback is its own handle, and the one after a
+// raising callback runs next), each under its own recover, and then the panic goes
+// on to the loop: the first value alone, or a *CallbackPanics holding every value
+// when more than one panicked. A runtime.Goexit in a callback (no panic value)
+// puts the rest back and posts a dispatch for them instead.
 func (f *Future[T]) runMany(inl *[inlineSlots]unsafe.Pointer, kinds uint8, more *overflow, n int) {
 	f.disp = dispRunning // Pool.Put refuses while later callbacks still get f
 	i := 0
 	defer func() {
 		if i < n {
-			f.requeue(detachedAt(inl, kinds, more), i+1, n)
+			at := detachedAt(inl, kinds, more)
+			if r := recover(); r != nil {
+				f.finishAfterPanic(at, i+1, n, r) // re-panics
+			}
+			f.requeue(at, i+1, n) // Goexit
 		}
 		if f.disp == dispRunning {
 			f.disp = dispIdle
@@ -195,6 +205,40 @@ func (f *Future[T]) runMany(inl *[inlineSlots]unsafe.Pointer, kinds uint8, more 
 			f.invoke(e.p, e.bare)
 		}
 	}
+}
+
+// CallbackPanics is the panic value a dispatch raises when more than one of a
+// future's done-callbacks panicked: every value, in callback order.
+type CallbackPanics struct{ Values []any }
+
+func (p *CallbackPanics) Error() string {
+	return fmt.Sprintf("ringloop: future: %d done-callbacks panicked: %v", len(p.Values), p.Values)
+}
+
+// finishAfterPanic runs detached registrations from..n-1 after a callback panicked
+// with first, each under its own recover, then re-panics. Panic path only.
+func (f *Future[T]) finishAfterPanic(at func(int) entry, from, n int, first any) {
+	var all []any
+	for j := from; j < n; j++ {
+		if r := f.invokeRecover(at(j)); r != nil {
+			all = append(all, r)
+		}
+	}
+	if f.disp == dispRunning {
+		f.disp = dispIdle
+	}
+	if len(all) == 0 {
+		panic(first)
+	}
+	panic(&CallbackPanics{Values: append([]any{first}, all...)})
+}
+
+// invokeRecover calls one registration and returns what it panicked with, if
+// anything.
+func (f *Future[T]) invokeRecover(e entry) (r any) {
+	defer func() { r = recover() }()
+	f.invoke(e.p, e.bare)
+	return nil
 }
 
 // detachedAt returns an accessor for a detached list. Panic path only.

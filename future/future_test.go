@@ -446,6 +446,8 @@ func TestRemoveDuringOtherCallbackDoesNotUnschedule(t *testing.T) {
 }
 
 func TestPanickingCallbackKeepsTheRest(t *testing.T) {
+	// asyncio: each callback is its own handle; the one after a raising callback
+	// runs next, before anything scheduled later (conformance #9).
 	l := NewTestLoop()
 	var r rec
 	f := New[int](l)
@@ -454,17 +456,41 @@ func TestPanickingCallbackKeepsTheRest(t *testing.T) {
 	f.AddDoneCallback(r.cb("c"))
 	f.AddDoneCallback(r.cb("d"))
 	_ = f.SetResult(1)
+	_ = l.Post(func() { r.got = append(r.got, "soon") })
 	func() {
 		defer func() {
-			if recover() != "boom" {
-				t.Fatal("panic did not propagate")
+			if v := recover(); v != "boom" {
+				t.Fatalf("panic value %v, want boom", v)
 			}
 		}()
 		l.RunOnce()
 	}()
-	r.want(t, "a")
-	l.RunUntilIdle()
 	r.want(t, "a", "c", "d")
+	l.RunUntilIdle()
+	r.want(t, "a", "c", "d", "soon")
+
+	// Two panics: both values reach the loop, every other callback ran once.
+	g := New[int](l)
+	r.got = nil
+	g.AddDoneCallback(func(*Future[int]) { panic("one") })
+	g.AddDoneCallback(r.cb("x"))
+	g.OnDone(func() { panic("two") })
+	g.AddDoneCallback(r.cb("y"))
+	_ = g.SetResult(1)
+	func() {
+		defer func() {
+			cp, ok := recover().(*CallbackPanics)
+			if !ok || len(cp.Values) != 2 || cp.Values[0] != "one" || cp.Values[1] != "two" {
+				t.Fatalf("panic value %#v, want CallbackPanics{one two}", cp)
+			}
+			if !strings.Contains(cp.Error(), "2 done-callbacks panicked") {
+				t.Fatalf("CallbackPanics.Error() = %q", cp.Error())
+			}
+		}()
+		l.RunOnce()
+	}()
+	l.RunUntilIdle()
+	r.want(t, "x", "y")
 }
 
 func TestOffLoopCompletionPostsOneDispatch(t *testing.T) {

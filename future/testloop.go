@@ -88,7 +88,8 @@ func (l *TestLoop) PostThreadsafe(fn func()) error {
 
 // RunOnce drains the inbox into the ready list and runs the callbacks that were
 // ready when it started; it returns how many ran. Owner only. A panicking
-// callback propagates; callbacks after it in this batch are dropped.
+// callback propagates; the callbacks after it in this batch stay ready, ahead of
+// anything posted meanwhile (as a loop that recovers and goes on would run them).
 func (l *TestLoop) RunOnce() int {
 	l.mustOwn("RunOnce")
 	if l.queued.Load() { // pairs with the Store in PostThreadsafe
@@ -107,7 +108,16 @@ func (l *TestLoop) RunOnce() int {
 	}
 	l.ready = l.spare[:0]
 	l.spare = nil // while batch runs, Post must not reuse it
-	for i, fn := range batch {
+	i := 0
+	defer func() {
+		if i < len(batch) { // a callback panicked: keep the rest, ahead of what it posted
+			rest := append([]func(){}, batch[i+1:]...)
+			l.ready = append(rest, l.ready...)
+			clear(batch)
+		}
+	}()
+	for ; i < len(batch); i++ {
+		fn := batch[i]
 		batch[i] = nil
 		fn()
 	}
