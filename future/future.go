@@ -94,9 +94,9 @@
 // post one dispatch per completion that runs all the future's callbacks
 // back-to-back. In asyncio they run consecutively too (scheduled together, in
 // order, before anything scheduled later), so the observable order is the same.
-// If a callback panics, runCallbacks puts the callbacks after it back (in order)
-// and posts a new dispatch before the panic propagates, so a loop that recovers
-// panics still runs every other callback exactly once.
+// If a callback panics, the callbacks after it still run at once (each under its
+// own recover) and then the panic goes on to the loop, as asyncio runs the next
+// handle right after a raising one; every other callback runs exactly once.
 //
 // # Inline slots
 //
