@@ -80,13 +80,19 @@ func (l *Loop) Stats() Stats {
 // New creates a loop. A bad option returns an error naming the bad value and the
 // accepted values; nothing is clamped.
 func New(opts ...Option) (*Loop, error) {
-	c := config{inbox: DefaultInbox, wakeup: DefaultWakeup, inboxCapacity: 1 << 16, yields: DefaultYieldBeforeSleep}
+	c := config{inbox: DefaultInbox, wakeup: DefaultWakeup, inboxCapacity: 1 << 16, yields: -1}
 	for _, o := range opts {
 		if o == nil {
 			continue
 		}
 		if err := o(&c); err != nil {
 			return nil, err
+		}
+	}
+	if c.yields < 0 { // not set: yield on an unlocked loop only (see DefaultYieldBeforeSleep)
+		c.yields = DefaultYieldBeforeSleep
+		if c.lockOSThread {
+			c.yields = 0
 		}
 	}
 	l := &Loop{cfg: c, epoch: time.Now()}

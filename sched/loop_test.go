@@ -543,3 +543,23 @@ func TestLockOSThreadAndSpinRun(t *testing.T) {
 		})
 	}
 }
+
+func TestYieldBeforeSleepDefaults(t *testing.T) {
+	for _, c := range []struct {
+		opts []Option
+		want int
+	}{
+		{nil, DefaultYieldBeforeSleep},
+		{[]Option{WithLockOSThread(true)}, 0},
+		{[]Option{WithLockOSThread(true), WithYieldBeforeSleep(2)}, 2},
+		{[]Option{WithYieldBeforeSleep(0)}, 0},
+	} {
+		l := newLoop(t, c.opts...)
+		if l.cfg.yields != c.want {
+			t.Errorf("yields = %d, want %d", l.cfg.yields, c.want)
+		}
+	}
+	if _, err := New(WithYieldBeforeSleep(-1)); err == nil || !strings.Contains(err.Error(), "-1") {
+		t.Errorf("WithYieldBeforeSleep(-1): %v", err)
+	}
+}

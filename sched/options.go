@@ -107,7 +107,10 @@ func WithSpin(d time.Duration) Option {
 // (BenchmarkCallSoonThreadsafe, preliminary, machine shared, 3 samples): with 0 the
 // loop slept once per ~20 callbacks under a steady flood (each sleep/wake cycle
 // several us: 190-290 ns per callback at 1 producer); with 1 it slept once per
-// ~100k (110-210 ns); 4 yields bought nothing more.
+// ~100k (110-210 ns); 4 yields bought nothing more. It applies to loops that do
+// not lock their OS thread: a locked goroutine that yields while others are
+// runnable on its P must wait for its thread to be handed back (a futex round
+// trip), so a locked loop does not yield unless WithYieldBeforeSleep says so.
 const DefaultYieldBeforeSleep = 1
 
 // WithYieldBeforeSleep makes the loop call runtime.Gosched up to n times, checking
@@ -115,7 +118,7 @@ const DefaultYieldBeforeSleep = 1
 // push, and a busy phase avoids a sleep/wake cycle, at the price of a few hundred
 // nanoseconds of CPU each time the loop runs dry (not while it sleeps, so an idle
 // loop still costs nothing). 0 never yields; the default is
-// DefaultYieldBeforeSleep.
+// DefaultYieldBeforeSleep for an unlocked loop and 0 for a locked one.
 func WithYieldBeforeSleep(n int) Option {
 	return func(c *config) error {
 		if n < 0 || n > 1000 {
