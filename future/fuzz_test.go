@@ -7,10 +7,12 @@ import (
 
 // FuzzCallbackList drives one future's loop-owned list with a byte string of
 // operations — add (4 func(*Future) values and 4 func() values, repeats allowed),
-// remove by identity, unregister, complete, run the loop once — and checks it
+// remove by identity, unregister, complete, an unrelated Post, run the loop
+// once — and checks it
 // against asyncio's model: a list while pending, remove drops every registration
 // of the value and returns the count (0 once done), completion hands the list to
-// the loop in order, an add after completion is scheduled after it. Every
+// the loop in order, an add after completion is call_soon (after everything
+// posted before it), and the loop runs everything FIFO. Every
 // registration runs exactly once, in model order, never synchronously.
 //
 //	go test -run '^$' -fuzz FuzzCallbackList -fuzztime 30s ./future
@@ -19,6 +21,7 @@ func FuzzCallbackList(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 0x10, 1, 0x80, 2})
 	f.Add([]byte{0, 4, 0, 4, 0, 4, 0, 4, 0x14, 0x40, 0x80, 0xc0, 3, 0xc0})
 	f.Add([]byte{0, 1, 2, 3, 0, 1, 2, 3, 0, 0x11, 0x12, 0x80, 0xc0, 0x10})
+	f.Add([]byte{0, 0x80, 0x40, 1, 0x40, 5, 0xc0, 2})
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		if len(ops) > 200 {
 			ops = ops[:200]
@@ -35,6 +38,7 @@ func FuzzCallbackList(f *testing.F) {
 		var model []int // pending: the list; done: nil
 		var sched []int // what must run, in order (scheduled at completion or add-after-done)
 		done := false
+		marker := 100
 		for _, op := range ops {
 			id := int(op & 7)
 			switch op >> 4 {
@@ -86,6 +90,11 @@ func FuzzCallbackList(f *testing.F) {
 					model = nil
 					done = true
 				}
+			case 4: // an unrelated call_soon: everything is FIFO on the loop
+				m := marker
+				marker++
+				_ = l.Post(func() { ran = append(ran, m) })
+				sched = append(sched, m)
 			case 12: // one loop iteration
 				l.RunOnce()
 			}
