@@ -267,7 +267,10 @@ type Interval struct {
 	// OffsetNs is the window's end, from the start of the measured part of
 	// the repetition.
 	OffsetNs int64 `json:"offset_ns"`
-	// Ops completed in the window, and their rate per second.
+	// SpanNs is the window's length: the interval, shorter for a run's last
+	// window (which ends at its last sample).
+	SpanNs int64 `json:"span_ns"`
+	// Ops completed in the window, and their rate per second (Ops / SpanNs).
 	Ops  int64   `json:"ops"`
 	Rate float64 `json:"rate"`
 	// P99Ns and MaxNs are the window's corrected p99 and max.

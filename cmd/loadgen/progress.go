@@ -77,10 +77,10 @@ func newIntervalPrinter(out io.Writer, file *results.File) *intervalPrinter {
 	go func() {
 		defer p.wg.Done()
 		for l := range p.ch {
-			span := float64(file.Config.IntervalNs) / 1e9
+			span := float64(l.st.SpanNs) / 1e9
 			iv := results.Interval{
 				Workload: l.workload, Variant: l.variant, Run: l.run,
-				OffsetNs: l.st.EndNs, Ops: l.st.Ops, Rate: float64(l.st.Ops) / span,
+				OffsetNs: l.st.EndNs, SpanNs: l.st.SpanNs, Ops: l.st.Ops, Rate: float64(l.st.Ops) / span,
 				P99Ns: l.st.P99Ns, MaxNs: l.st.MaxNs,
 			}
 			p.file.Intervals = append(p.file.Intervals, iv)

@@ -47,10 +47,11 @@ func NewHistogram() *hdr.Histogram { return hdr.New(Lowest, Highest, Digits) }
 
 // IntervalStat is one -interval window, reported from the recording goroutine.
 type IntervalStat struct {
-	EndNs int64 // the window's end, from the start of the measurement (From)
-	Ops   int64 // samples in the window
-	P99Ns int64 // corrected p99 of the window
-	MaxNs int64 // corrected max of the window
+	EndNs  int64 // the window's end, from the start of the measurement (From)
+	SpanNs int64 // the window's length: the interval, or less for a run's last window
+	Ops    int64 // samples in the window
+	P99Ns  int64 // corrected p99 of the window
+	MaxNs  int64 // corrected max of the window
 }
 
 // Recorder collects the latency samples of one recording goroutine.
@@ -72,7 +73,8 @@ type Recorder struct {
 	// Per-interval window (off when every == 0).
 	win      *hdr.Histogram
 	every    int64
-	next     int64
+	next     int64 // end of the open window (absolute Now() time)
+	lastEnd  int64 // end time of the window's latest sample
 	onWindow func(IntervalStat)
 }
 
@@ -144,13 +146,14 @@ func (r *Recorder) clampSlow(c, u int64) (int64, int64) {
 func (r *Recorder) window(end, c int64) {
 	if end >= r.next {
 		if n := r.win.TotalCount(); n > 0 {
-			r.onWindow(IntervalStat{EndNs: r.next - r.from, Ops: n, P99Ns: r.win.ValueAtQuantile(99), MaxNs: r.win.Max()})
+			r.onWindow(IntervalStat{EndNs: r.next - r.from, SpanNs: r.every, Ops: n, P99Ns: r.win.ValueAtQuantile(99), MaxNs: r.win.Max()})
 			r.win.Reset()
 		}
 		// Skip the empty windows in one step (a stall may span many).
 		r.next += ((end-r.next)/r.every + 1) * r.every
 	}
 	_ = r.win.RecordValue(c)
+	r.lastEnd = end
 }
 
 // FlushInterval reports the open per-interval window, if it holds samples
@@ -161,7 +164,9 @@ func (r *Recorder) FlushInterval() {
 	if r.win == nil || r.win.TotalCount() == 0 {
 		return
 	}
-	r.onWindow(IntervalStat{EndNs: r.next - r.from, Ops: r.win.TotalCount(), P99Ns: r.win.ValueAtQuantile(99), MaxNs: r.win.Max()})
+	// The run ended inside this window: it spans up to the last sample.
+	end := min(r.next, max(r.lastEnd, r.next-r.every+1))
+	r.onWindow(IntervalStat{EndNs: end - r.from, SpanNs: end - (r.next - r.every), Ops: r.win.TotalCount(), P99Ns: r.win.ValueAtQuantile(99), MaxNs: r.win.Max()})
 	r.win.Reset()
 	r.next += r.every
 }

@@ -83,7 +83,7 @@ func TestIntervalAndObserver(t *testing.T) {
 	// The window the last sample opened is reported by FlushInterval, once.
 	r.FlushInterval()
 	r.FlushInterval()
-	if len(got) != 3 || got[2].Ops != 1 || got[2].EndNs != 4000 {
+	if len(got) != 3 || got[2].Ops != 1 || got[2].EndNs != 3200 || got[2].SpanNs != 200 || got[0].SpanNs != 1000 {
 		t.Fatalf("after flush: %+v", got)
 	}
 }
