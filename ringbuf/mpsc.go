@@ -165,7 +165,6 @@ type MPSC[T any] struct {
 // option value and its accepted range.
 func NewMPSC[T any](opts ...Option) (*MPSC[T], error) {
 	var c config
-	c.keepFree = defaultPoolSize
 	for _, o := range opts {
 		o(&c)
 	}

@@ -35,7 +35,7 @@ type config struct {
 
 	// test hooks (unexported, set only by this package's tests)
 	startTicket uint64 // first ticket; lets tests start near wrap-around
-	keepFree    int    // retired segments the consumer keeps for reuse
+	keepFree    int    // retired segments the consumer keeps for reuse (pool cells)
 }
 
 // Option configures NewMPSC.
@@ -74,8 +74,8 @@ func (c *config) validate() error {
 	if c.startTicket%uint64(c.segSize) != 0 {
 		return fmt.Errorf("ringbuf: start ticket %d is not a multiple of the segment size %d", c.startTicket, c.segSize)
 	}
-	if c.keepFree == 0 {
-		c.keepFree = 4
+	if c.keepFree < 1 {
+		c.keepFree = defaultPoolSize
 	}
 	return nil
 }
