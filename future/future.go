@@ -336,6 +336,26 @@ func (f *Future[T]) SetException(err error) error {
 	return f.publish(stateFinished)
 }
 
+// SetExceptionAllowCancelled is SetException without the cancellation refusal:
+// err may match ErrCancelled, and the future then finishes (Cancelled() false)
+// with that error as its exception. It exists for asyncio's _GatheringFuture,
+// whose gather() outer future is finished with a child's CancelledError rather
+// than cancelled; ordinary code should call Cancel. A nil err is still refused
+// (ErrInvalidArgument); a done future still gives ErrInvalidState.
+func (f *Future[T]) SetExceptionAllowCancelled(err error) error {
+	if f.state.Load() != statePending { // pairs with the Store in publish
+		return f.lost()
+	}
+	if err == nil {
+		return errNilException
+	}
+	if !f.state.CompareAndSwap(statePending, stateCompleting) { // the decision
+		return f.lost()
+	}
+	f.err = err
+	return f.publish(stateFinished)
+}
+
 // isCancellation is errors.Is(err, ErrCancelled), kept off SetException's
 // inlinable path.
 func isCancellation(err error) bool {

@@ -224,6 +224,30 @@ func TestSetExceptionRefusesCancellation(t *testing.T) {
 	}
 }
 
+func TestSetExceptionAllowCancelled(t *testing.T) {
+	l := NewTestLoop()
+	f := New[int](l)
+	ce := &CancelledError{Msg: "child"}
+	if err := f.SetExceptionAllowCancelled(ce); err != nil {
+		t.Fatal(err)
+	}
+	if f.Cancelled() || !f.Done() {
+		t.Fatal("finished with a cancellation error but reads as cancelled (or not done)")
+	}
+	if _, err := f.Result(); err != ce || !errors.Is(f.Exception(), ErrCancelled) {
+		t.Fatalf("Result/Exception = %v / %v, want the CancelledError", err, f.Exception())
+	}
+	if got := f.String(); !strings.HasPrefix(got, "<Future finished exception=") {
+		t.Fatalf("String = %s", got)
+	}
+	if err := f.SetExceptionAllowCancelled(ce); !errors.Is(err, ErrInvalidState) {
+		t.Fatalf("second call = %v, want ErrInvalidState", err)
+	}
+	if err := New[int](l).SetExceptionAllowCancelled(nil); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("nil = %v, want ErrInvalidArgument", err)
+	}
+}
+
 func TestCallbacksNeverSynchronous(t *testing.T) {
 	l := NewTestLoop()
 	var r rec
