@@ -65,6 +65,12 @@ func runCmd(cmd string, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// After the first Ctrl-C, restore the default: a second one kills
+		// at once (if writing the partial results ever hung).
+		<-ctx.Done()
+		stop()
+	}()
 	file, recs, err := execute(ctx, &f, stdout, stderr)
 	if err != nil && file == nil {
 		fmt.Fprintf(stderr, "loadgen %s: %v\n", cmd, err)
