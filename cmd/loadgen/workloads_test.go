@@ -6,6 +6,7 @@ package main
 import (
 	"math"
 	"runtime"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -130,5 +131,30 @@ func TestXcore(t *testing.T) {
 	t.Logf("xcore round trip: %.0f ns", m.XcoreNs)
 	if !(m.XcoreNs > 0) || math.IsInf(m.XcoreNs, 0) {
 		t.Fatalf("xcore = %v ns, want a positive finite number", m.XcoreNs)
+	}
+}
+
+// BenchmarkWorkload runs every workload on every variant through the same
+// definitions loadgen uses (package bench), closed loop, b.N measured ops:
+// BenchmarkWorkload/workload=threadsafe/variant=mpsc/producers=1. ns/op is
+// the measured window over the ops (loop setup and teardown excluded);
+// p50-ns and p99-ns are the HDR latencies of those ops.
+func BenchmarkWorkload(b *testing.B) {
+	for _, w := range bench.Workloads() {
+		for _, v := range w.ListedVariants() {
+			name := "workload=" + w.Name + "/variant=" + v.Name + "/producers=" + strconv.Itoa(w.DefaultProducers)
+			b.Run(name, func(b *testing.B) {
+				res, err := w.Run(bench.Config{Producers: w.DefaultProducers, Ops: int64(b.N), Loops: 2}, v)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if res.Ops < int64(b.N) {
+					b.Fatalf("%d ops measured, want %d", res.Ops, b.N)
+				}
+				b.ReportMetric(float64(res.Elapsed)/float64(res.Ops), "ns/op")
+				b.ReportMetric(float64(hist.Quantile(res.Rec.Corrected, 0.50)), "p50-ns")
+				b.ReportMetric(float64(hist.Quantile(res.Rec.Corrected, 0.99)), "p99-ns")
+			})
+		}
 	}
 }
