@@ -777,6 +777,23 @@ func TestConformanceGatherChildCancelledNotCancelled(t *testing.T) {
 	}
 }
 
+// asyncio.gather over awaitables of different loops: ensure_future raises
+// ValueError ('The future belongs to a different loop than the one specified as
+// the loop argument'); the children are left alone.
+func TestConformanceGatherWrongLoop(t *testing.T) {
+	t.Skip("ringloop: known divergence, see docs/notes/conformance.md #13")
+	l := confLoop(t)
+	other := confLoop(t)
+	mine, theirs := CreateFuture[int](l), CreateFuture[int](other)
+	g := Gather(l, []AwaitableOf[int]{mine, theirs})
+	if !g.Done() || !errors.Is(g.Err(), ErrWrongLoop) {
+		t.Fatalf("Gather across loops: done=%v err=%v, want done with ErrWrongLoop at once", g.Done(), g.Err())
+	}
+	if mine.Done() || theirs.Done() {
+		t.Fatal("Gather across loops touched the children")
+	}
+}
+
 // asyncio.shield: "If the coroutine containing it is cancelled, the Task running
 // in something() is not cancelled"; the shield's own future is cancelled.
 func TestConformanceShield(t *testing.T) {
