@@ -582,3 +582,24 @@ func TestReportsAndProfiles(t *testing.T) {
 		t.Errorf("the stall's outlier has no summary")
 	}
 }
+
+// TestPinAndGroup: -pin runs with loop and producer threads pinned and says
+// so in the machine; the group workload takes -loops.
+func TestPinAndGroup(t *testing.T) {
+	dir := t.TempDir()
+	jsonP := filepath.Join(dir, "p.json")
+	r := runBin(t, "-pin", "-workload", "group", "-loops", "2", "-variants", "roundrobin", "-count", "1", "-duration", "100ms", "-warmup", "20ms", "-json", jsonP)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	f, err := results.ReadFile(jsonP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Machine.Pinned || !f.Config.Pin || f.Config.Loops != 2 {
+		t.Errorf("machine pinned %v, config pin %v loops %d", f.Machine.Pinned, f.Config.Pin, f.Config.Loops)
+	}
+	if s := f.Find("group", "roundrobin"); s == nil || s.Corrected.Count == 0 {
+		t.Errorf("group/roundrobin recorded nothing: %+v", s)
+	}
+}
