@@ -86,9 +86,11 @@ func benchFloorCall(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := wakeProcCPU()
 	for i := 0; i < b.N; i++ {
 		fns[i&1023]()
 	}
+	reportSchedCPU(b, cpu0)
 	floorSink = n
 }
 
@@ -122,11 +124,19 @@ func benchFloorHeap(b *testing.B, pending int) {
 	seq := uint64(pending)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := wakeProcCPU()
 	for i := 0; i < b.N; i++ {
 		heap.Push(&h, floorEntry{when: int64(i), seq: seq})
 		seq++
 		floorSink += int(heap.Pop(&h).(floorEntry).seq)
 	}
+	reportSchedCPU(b, cpu0)
+}
+
+// reportSchedCPU reports the process CPU time per op since cpu0 (getrusage) as
+// cpu-ns/op: on a shared machine the wall clock also counts other processes.
+func reportSchedCPU(b *testing.B, cpu0 time.Duration) {
+	b.ReportMetric(float64(wakeProcCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 }
 
 func newSchedBenchLoop(b *testing.B, opts ...sched.Option) *sched.Loop {
@@ -173,10 +183,12 @@ func benchCallSoon(b *testing.B, handles bool, opts ...sched.Option) {
 	l.Post(driver)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := wakeProcCPU()
 	if err := l.RunForever(); err != nil {
 		b.Fatal(err)
 	}
 	b.StopTimer()
+	reportSchedCPU(b, cpu0)
 	if ran != b.N {
 		b.Fatalf("ran %d of %d", ran, b.N)
 	}
@@ -272,9 +284,11 @@ func benchThreadsafe(b *testing.B, producers int, opts ...sched.Option) {
 	x := probeXcore() // cross-core round trip right before the sample (DESIGN.md: placement drifts)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := wakeProcCPU()
 	close(start)
 	wg.Wait()
 	b.StopTimer()
+	reportSchedCPU(b, cpu0)
 	reportXcore(b, x)
 	l.PostThreadsafe(l.Stop)
 	if err := <-loopDone; err != nil {
@@ -332,10 +346,12 @@ func benchTimers(b *testing.B, pending int) {
 	runtime.GC()
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := wakeProcCPU()
 	if err := l.RunForever(); err != nil {
 		b.Fatal(err)
 	}
 	b.StopTimer()
+	reportSchedCPU(b, cpu0)
 	if fired != b.N {
 		b.Fatalf("fired %d of %d", fired, b.N)
 	}
@@ -372,10 +388,12 @@ func benchTimersCancelHeavy(b *testing.B) {
 	l.Post(next)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := wakeProcCPU()
 	if err := l.RunForever(); err != nil {
 		b.Fatal(err)
 	}
 	b.StopTimer()
+	reportSchedCPU(b, cpu0)
 	if scheduled != b.N || fired != want {
 		b.Fatalf("scheduled %d of %d, fired %d of %d", scheduled, b.N, fired, want)
 	}

@@ -61,6 +61,7 @@ type Loop struct {
 	timersCancelled int    // cancelled TimerHandles still in the heap (counted == true)
 	notifies        uint64 // L4 observations of stNotified; see Close
 	iterations      uint64 // runOnce calls
+	lastDrain       int    // items the last iteration took from the inbox
 	sleeps          uint64 // waits entered (L3)
 }
 
@@ -408,7 +409,7 @@ func (l *Loop) runOnce() {
 	}
 
 	// 3. Drain the inbox in one batch.
-	l.in.drain(&l.ready, l.cfg.drainBatch)
+	l.lastDrain = l.in.drain(&l.ready, l.cfg.drainBatch)
 
 	// 4. Due timers, in (when, seq) order; never early: when <= now.
 	if l.timers.len() > 0 {
@@ -538,7 +539,14 @@ func (l *Loop) reportPanic(r any, it item, stack []byte) {
 
 // sleep is the loop side of the sleep protocol (wakeup.go, L0-L4).
 func (l *Loop) sleep(timeout time.Duration) {
-	if !l.in.empty() { // work already waiting (a capped drain left some): no sleep
+	if !l.in.empty() { // work already waiting: no sleep
+		if l.lastDrain < chaseBatch && l.cfg.yields > 0 {
+			// Chasing the producers a few items at a time (or none: the mpsc
+			// inbox reads as not empty while a claimed slot is unpublished)
+			// pulls the lines they are writing across cores once per item and
+			// makes iterations that run nothing. One yield lets a batch build.
+			runtime.Gosched()
+		}
 		return
 	}
 	for i := 0; i < l.cfg.yields; i++ { // L0 (WithYieldBeforeSleep)
@@ -577,6 +585,14 @@ func (l *Loop) sleep(timeout time.Duration) {
 		l.notifies++
 	}
 }
+
+// chaseBatch: below this many items per drain the loop yields before draining
+// again (when it yields at all, see WithYieldBeforeSleep). Measured
+// (CallSoonThreadsafe mpsc, 3 interleaved samples, machine shared): without it the
+// loop ran 2-3 iterations per callback, 200 / 117 cpu-ns per callback at 1 / 4
+// producers; with it 6-52 callbacks per iteration, 61-82 / 48-52 cpu-ns. 128
+// measured the same as 16.
+const chaseBatch = 16
 
 // testHookSleep, when set by a test, runs on the loop goroutine after L1 (stage 1)
 // and after L2 (stage 2), so tests can submit inside the protocol's windows.

@@ -18,8 +18,9 @@
 //
 // Loop (Loop.sleep):
 //
-//	L0. if inbox.empty() is false, return; optional yields (WithYieldBeforeSleep,
-//	    default 1) and spin (WithSpin), each polling inbox.empty();
+//	L0. if inbox.empty() is false, return (after one yield if the last drain
+//	    took fewer than chaseBatch items); optional yields (WithYieldBeforeSleep,
+//	    default 1 when unlocked) and spin (WithSpin), each polling inbox.empty();
 //	L1. state.Store(stSleeping)                 seq-cst (XCHG); pairs with P2
 //	L2. if !inbox.empty() or stopping: try CAS(stSleeping -> stRunning); if it
 //	    wins, return without sleeping. If it loses, a producer won P3 and its
