@@ -56,3 +56,17 @@ func BenchmarkDequePushPop(b *testing.B) {
 		buf = d.PopBatch(buf[:0], 0)
 	}
 }
+
+// BenchmarkMPSCGrow: pushes into a queue nobody drains, so every segment is
+// freshly allocated (the cost a burst pays while the consumer is away).
+func BenchmarkMPSCGrow(b *testing.B) {
+	fn := func() {}
+	b.ReportAllocs()
+	var q *MPSC[func()]
+	for i := 0; i < b.N; i++ {
+		if i%(1<<16) == 0 {
+			q = mustMPSC[func()](b)
+		}
+		_ = q.Push(fn)
+	}
+}

@@ -28,9 +28,9 @@
 //	   serialised and in base order and need no CAS; the linker of the moment
 //	   is the only goroutine that takes segments out of pool.
 //	I4 The slot for ticket t holds seq == t+1 exactly when t is published and
-//	   not yet consumed. A fresh slot holds its own ticket (seq == t); a reused
-//	   slot holds an older ticket+1; neither equals t+1 (tickets do not lap
-//	   2^64).
+//	   not yet consumed. A fresh slot holds 0, which is t+1 only for
+//	   t == 2^64-1 (newSegment gives that one slot 1 instead); a reused slot
+//	   holds an older ticket+1. Neither equals t+1 (tickets do not lap 2^64).
 //	I5 tailSeg is never retired: a linker stores tailSeg = N before
 //	   prev.next = N, and the consumer retires a segment only after it has
 //	   loaded that segment's next.
@@ -195,11 +195,13 @@ func NewMPSC[T any](opts ...Option) (*MPSC[T], error) {
 	return q, nil
 }
 
-// newSegment allocates a segment for base b, its slots marked unpublished.
+// newSegment allocates a segment for base b, its slots unpublished (I4):
+// the zeroed memory already is, except for ticket 2^64-1, whose published
+// value would be 0. No per-slot initialisation (it cost an XCHG per slot).
 func (q *MPSC[T]) newSegment(b uint64) *segment[T] {
 	s := &segment[T]{slots: make([]mpscSlot[T], q.mask+1)}
-	for i := range s.slots {
-		s.slots[i].seq.Store(b + uint64(i)) // fresh: seq == own ticket (I4); before base is published
+	if last := b + q.mask; last == ^uint64(0) {
+		s.slots[q.mask].seq.Store(1) // != last+1 == 0; before base is published
 	}
 	s.base.Store(b)
 	return s

@@ -535,3 +535,36 @@ func TestMPSCLenSane(t *testing.T) {
 	stop.Store(true)
 	wg.Wait()
 }
+
+// TestMPSCFreshSlotAtMaxTicket: a fresh (zeroed) slot for ticket 2^64-1
+// must not read as published (its published seq would be 0), neither in the
+// first segment nor in one linked later.
+func TestMPSCFreshSlotAtMaxTicket(t *testing.T) {
+	const seg = 4
+	var s4 uint64 = seg
+	for _, start := range []uint64{-s4, -(2 * s4)} {
+		q := mustMPSC[int](t, WithSegmentSize(seg), withStartTicket(start))
+		n := int(-start) - 1 // fill up to, not including, ticket 2^64-1
+		for i := 0; i < n; i++ {
+			if err := q.Push(i + 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := 0; i < n; i++ {
+			if v, ok := q.Pop(); !ok || v != i+1 {
+				t.Fatalf("start %d: Pop = %d,%v want %d", start, v, ok, i+1)
+			}
+		}
+		if q.tail.Load() != ^uint64(0) {
+			t.Fatalf("next ticket %d, want 2^64-1", q.tail.Load())
+		}
+		if v, ok := q.Pop(); ok {
+			t.Fatalf("start %d: Pop at unclaimed ticket 2^64-1 returned %d", start, v)
+		}
+		_ = q.Push(42)
+		_ = q.Push(43) // ticket 0, in the next segment
+		if got := q.DrainTo(nil, 0); len(got) != 2 || got[0] != 42 || got[1] != 43 {
+			t.Fatalf("start %d: across the wrap got %v", start, got)
+		}
+	}
+}
