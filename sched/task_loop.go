@@ -4,9 +4,11 @@
 //
 // Invariants:
 //   - One loopTasks per Loop, created on the first CreateTask and found through
-//     loopTaskStates (one map load per CreateTask). Every field is owned by the loop
-//     goroutine (or by the loop's owner while it is not running), like the loop's
-//     ready queue.
+//     lastTasks (a one-entry cache: one load and a compare) or loopTaskStates (a map
+//     load). Every field is owned by the loop goroutine (or by the loop's owner
+//     while it is not running), like the loop's ready queue.
+//   - starting holds, in creation order, the tasks whose first step is posted and
+//     has not run; the loop's ready queue holds exactly as many lt.start callbacks.
 //   - pending holds exactly the tasks created and not yet completed (or destroyed);
 //     taskCore.idx is each one's index, -1 once it left. Removal swaps with the last
 //     element: O(1), order not kept (asyncio's all_tasks is a set).
@@ -19,9 +21,11 @@
 //   - The runtime allows a coroutine to be switched to only from the thread-lock
 //     state it was created under (coro.go). On a loop built WithLockOSThread(true),
 //     which locks per run, switching outside a run would abort the process, so
-//     shutdownTasks outside a run does not switch there: it reports the tasks and
-//     leaves their coroutines parked (see docs/notes/task.md). Run does its
-//     shutdown inside a final run, where it is always allowed.
+//     (1) when such a loop's last pending task finishes, its engines' parked
+//     coroutines are ended right there, inside the run; (2) shutdownTasks outside a
+//     run does not switch to a runtime coroutine: it reports the task and leaves
+//     its coroutine parked (goroutine-engine tasks are destroyed as usual; see
+//     docs/notes/task.md). Run does its shutdown inside a final run.
 package sched
 
 import (
