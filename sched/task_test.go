@@ -549,7 +549,7 @@ func TestUnretrievedExceptionReported(t *testing.T) {
 		runUntil(t, l, after)
 		_ = seen.Exception()
 	}()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for r.find("Task exception was never retrieved") == nil && time.Now().Before(deadline) {
 		runtime.GC()
 		tick := CreateFuture[int](l)
