@@ -8,8 +8,10 @@
 //
 // How a task runs (one step = asyncio's __step):
 //
-//  1. CreateTask posts step (call_soon), as asyncio does: the body starts in a later
-//     iteration, never inside CreateTask.
+//  1. CreateTask schedules the first step (call_soon), as asyncio does: the body
+//     starts in a later iteration, never inside CreateTask. (It posts the loop's
+//     one start callback and queues the task behind it, task_loop.go, so a task
+//     that never suspends never needs a func of its own.)
 //  2. step runs on the loop goroutine. On the first step it takes a coroutine from
 //     the loop's engine (coro.go) and hands it the body; then it resumes the
 //     coroutine, which runs the body on the loop's thread until the body suspends
@@ -20,8 +22,8 @@
 //     (OnDone, no allocation). A bare yield (Sleep(0)) re-posts step instead.
 //     Every Future call of the await path (OnDone, SetResult, Cancel) thus happens
 //     on the loop goroutine itself, where future's InLoop check is one compare.
-//  4. Returned: step gives the coroutine back to the engine and completes the task's
-//     Future from the body's (value, error): error nil -> result (or cancelled, if a
+//  4. Returned: step completes the task's Future from the body's (value, error)
+//     and gives the coroutine back to the engine: error nil -> result (or cancelled, if a
 //     Cancel arrived after the last await); an error matching future.ErrCancelled ->
 //     cancelled with that error's message; any other error -> exception. A panic in
 //     the body was recovered on the coroutine and becomes a *TaskPanicError
@@ -42,8 +44,9 @@
 // blocked resuming it, so the two never run at once; every field below is handed
 // between them across a coroutine switch or a channel operation (coro.go). Done,
 // Result, Exception, Err and Wait (the Future's thread-safe part) may be called from
-// any goroutine. The exception "retrieved" flag is the one atomic: the GC's cleanup
-// goroutine reads it (unretrieved reports, task_loop.go).
+// any goroutine. The unretrieved-exception report (a pointer and its retrieved
+// flag) is the one atomic state: those any-goroutine readers and the GC's cleanup
+// goroutine touch it (task_loop.go).
 package sched
 
 import (
