@@ -33,13 +33,17 @@
 //     returns when the job has returned, unless the job refuses to return.
 //   - inspect runs a probe function on the suspended coroutine's own stack (GetStack
 //     uses it to capture the frames where a task awaits) and suspends it again.
-//   - Threads: the runtime requires a coroutine to be switched to only from the OS
-//     thread and thread-lock state it was created under. On a loop locked to its
-//     thread, the loop side must therefore stay on that locked thread from the first
-//     get until close (or the runtime throws "coro: OS thread locking must match").
+//   - Threads: the runtime requires a runtime coroutine ("coro", "coro-nopool";
+//     threadBound() == true) to be switched to only from the OS thread and
+//     thread-lock state it was created under, or it throws "coro: OS thread locking
+//     must match" and the process dies. On a loop locked to its thread, every
+//     resume/kill/inspect/put/drain/close of such an engine must therefore happen
+//     under the same lock as its get (task_loop.go keeps that rule). The goroutine
+//     engine has no such rule.
 //   - Goroutines: every goroutine this file starts calls hooks.enter(goid) before it
-//     runs a job and hooks.exit(goid) before it ends; close ends every parked one, and
-//     a job whose coroutine was put back ends with the job. After close returns and
+//     runs a job and hooks.exit(goid) before it ends; drain and close end every
+//     parked one (close also makes later puts end theirs), and a goroutine-engine
+//     goroutine ends with its job. After close returns and
 //     every in-use coroutine was killed and put back, no goroutine of this engine is
 //     left (tested with goleak).
 package sched
