@@ -158,3 +158,31 @@ func BenchmarkWorkload(b *testing.B) {
 		}
 	}
 }
+
+// TestWorkloadAllocs: the drivers add no allocation per op: a threadsafe
+// run and a callsoon run of 200,000 ops allocate only their setup (slots,
+// histograms, loop), well under 0.01 allocations per op. (Workloads whose
+// measured op allocates by nature — a Future, a TimerHandle, a Task — are
+// not held to this.)
+func TestWorkloadAllocs(t *testing.T) {
+	const ops = 200_000
+	for _, c := range []struct{ workload, variant string }{{"threadsafe", "mpsc"}, {"callsoon", "unlocked"}} {
+		w, err := bench.Lookup(c.workload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := w.Variant(c.variant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		allocs := testing.AllocsPerRun(1, func() {
+			if _, err := w.Run(bench.Config{Producers: 1, Ops: ops}, v); err != nil {
+				t.Fatal(err)
+			}
+		})
+		t.Logf("%s/%s: %.0f allocations for %d ops", c.workload, c.variant, allocs, ops)
+		if allocs/ops > 0.01 {
+			t.Errorf("%s/%s: %.0f allocations for %d ops: the driver allocates per op", c.workload, c.variant, allocs, ops)
+		}
+	}
+}
