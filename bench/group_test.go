@@ -16,7 +16,10 @@
 // Flow control without a shared counter: producer p's callbacks for loop i are
 // one closure, bound once, that adds to done[p][i] (written only by loop i,
 // padded); the producer sums its row only when its local count says the window
-// may be full. Submission allocates nothing.
+// may be full, then spins briefly and sleeps until half its window has run
+// (groupProducer): a producer that spun until then would take the CPU the
+// loops need, which on a 2-core machine is the whole measurement. Submission
+// allocates nothing.
 package bench_test
 
 import (
@@ -25,7 +28,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/cpu"
 	"golang.org/x/sys/unix"
@@ -62,14 +64,24 @@ func spinIter(n int) uint64 {
 	return x
 }
 
+// calibrateSpin measures spinIter on this thread's CPU clock, not the wall
+// clock, so a calibration taken while other processes share the CPU still
+// gives ~1 us of CPU work.
 func calibrateSpin() int {
 	spinOnce.Do(func() {
+		runtime.LockOSThread() // the thread CPU clock must follow this goroutine
+		defer runtime.UnlockOSThread()
+		threadNanos := func() int64 {
+			var ts unix.Timespec
+			_ = unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts)
+			return ts.Nano()
+		}
 		n := 1 << 16
 		for {
-			t0 := time.Now()
+			t0 := threadNanos()
 			spinSink.Add(spinIter(n))
-			if el := time.Since(t0); el > 5*time.Millisecond {
-				spinPerUS = int(float64(n) / (float64(el) / float64(time.Microsecond)))
+			if el := threadNanos() - t0; el > 5_000_000 {
+				spinPerUS = max(1, int(float64(n)*1000/float64(el)))
 				break
 			}
 			n *= 2
@@ -109,6 +121,68 @@ func BenchmarkGroup(b *testing.B) {
 	}
 }
 
+// groupProducer is one producer's flow control. done[i] counts its callbacks
+// run on loop i (written by loop i only). A producer whose window is full spins
+// briefly, then sleeps on wake; the callback that brings its in-flight count
+// down to low wakes it. Sleep protocol (Dekker on waiting vs done):
+//  1. producer: Store(target), Store(waiting=true), then sum done; if the
+//     in-flight count is already <= low it cancels the wait, else it blocks on wake;
+//  2. callback: Add(done), then Load(waiting); if true and the count is <= low,
+//     CAS(waiting true->false) and a non-blocking send on wake.
+//
+// Either the producer's sum sees the callback's Add or the callback sees
+// waiting; a stale wake token only makes the producer re-check.
+type groupProducer struct {
+	done    []paddedCount
+	waiting atomic.Bool  // producer sets before sleeping; the waking callback clears (CAS)
+	target  atomic.Int64 // submitted count the producer waits against; Stored before waiting
+	low     int64        // in-flight count at which the producer is woken
+	wake    chan struct{}
+	_       cpu.CacheLinePad
+}
+
+func (pr *groupProducer) sum() int64 {
+	var s int64
+	for i := range pr.done {
+		s += pr.done[i].n.Load() // pairs with the Add in the callback
+	}
+	return s
+}
+
+// completed runs in every callback, on loop i, after its work.
+func (pr *groupProducer) completed(i int) {
+	pr.done[i].n.Add(1)
+	if pr.waiting.Load() && pr.target.Load()-pr.sum() <= pr.low && pr.waiting.CompareAndSwap(true, false) {
+		select {
+		case pr.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// waitBelow returns once the in-flight count (submitted - done) is <= low,
+// spinning a little first (cheap when callbacks are short), then sleeping.
+func (pr *groupProducer) waitBelow(submitted, low int64) int64 {
+	for spins := 0; ; spins++ {
+		acked := pr.sum()
+		if submitted-acked <= low {
+			return acked
+		}
+		if spins < 32 {
+			runtime.Gosched()
+			continue
+		}
+		pr.low = low // read by callbacks only after they see waiting (below)
+		pr.target.Store(submitted)
+		pr.waiting.Store(true) // step 1; pairs with the Load in completed
+		if submitted-pr.sum() <= low {
+			pr.waiting.CompareAndSwap(true, false)
+			continue
+		}
+		<-pr.wake
+	}
+}
+
 func benchGroup(b *testing.B, loops int, route sched.Route, spin int, pinned bool) {
 	g, err := sched.NewGroup(sched.WithGroupLoops(loops), sched.WithGroupLockOSThread(pinned),
 		sched.WithGroupLoopOptions(groupLoopOpts...))
@@ -116,26 +190,19 @@ func benchGroup(b *testing.B, loops int, route sched.Route, spin int, pinned boo
 		b.Fatal(err)
 	}
 	producers := loops
-	done := make([][]paddedCount, producers)
+	prs := make([]*groupProducer, producers)
 	fns := make([][]func(), producers)
-	for p := range done {
-		done[p] = make([]paddedCount, loops)
+	for p := range prs {
+		pr := &groupProducer{done: make([]paddedCount, loops), wake: make(chan struct{}, 1)}
+		prs[p] = pr
 		fns[p] = make([]func(), loops)
 		for i := range fns[p] {
-			c := &done[p][i].n
 			if spin > 0 {
-				fns[p][i] = func() { spinSink.Add(spinIter(spin)); c.Add(1) } // written by loop i only
+				fns[p][i] = func() { spinSink.Add(spinIter(spin)); pr.completed(i) }
 			} else {
-				fns[p][i] = func() { c.Add(1) } // written by loop i only
+				fns[p][i] = func() { pr.completed(i) }
 			}
 		}
-	}
-	sum := func(p int) int64 {
-		var s int64
-		for i := range done[p] {
-			s += done[p][i].n.Load() // pairs with the Add in the callback
-		}
-		return s
 	}
 	quota := make([]int64, producers)
 	for p := range quota {
@@ -152,14 +219,13 @@ func benchGroup(b *testing.B, loops int, route sched.Route, spin int, pinned boo
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			pr := prs[p]
 			<-start
 			key := uint64(p) << 40
 			var acked int64
 			for n := int64(0); n < quota[p]; n++ {
 				if n-acked >= groupWindow {
-					for acked = sum(p); n-acked >= groupWindow; acked = sum(p) {
-						runtime.Gosched()
-					}
+					acked = pr.waitBelow(n, groupWindow/2)
 				}
 				key++
 				i := g.Pick(route, key)
@@ -168,9 +234,7 @@ func benchGroup(b *testing.B, loops int, route sched.Route, spin int, pinned boo
 					return
 				}
 			}
-			for sum(p) < quota[p] {
-				runtime.Gosched()
-			}
+			pr.waitBelow(quota[p], 0)
 		}()
 	}
 	b.ReportAllocs()
