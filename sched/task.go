@@ -219,7 +219,7 @@ type taskCore struct {
 	cr   coroutine  // the coroutine running the body; nil before the first step and after it returned
 
 	waiter future.Awaitable // what the suspended body awaits; nil while running or on a bare yield
-	num    uint64           // default name Task-<num>
+	num    uint64           // default name Task-<num>; 0 for a task named at creation
 	cold   *taskCold        // rarely needed state, allocated on first need
 	// report is the unretrieved-exception report of a failed task: stored once by
 	// the loop before the Future is settled (pairs with the Load in markRetrieved,
@@ -237,7 +237,8 @@ func (t *taskCore) engine() coroEngine { return t.lt.engines[t.coro] }
 // taskCold is the part of a task that most tasks never need (a name, a cancel
 // message, a panic), kept out of line so a spawn allocates and clears less.
 type taskCold struct {
-	name      string    // "" -> Task-<num>
+	name      string    // the name given by WithName / SetName
+	named     bool      // name is set (else the name is Task-<num>)
 	cancelMsg string    // the message of the pending Cancel
 	panicPCs  []uintptr // the panic's frames (newest first) for GetStack
 	panicVal  any       // the panic's value, for PrintStack
@@ -289,6 +290,11 @@ func (t *taskCore) suspendOn(w future.Awaitable) error {
 	}
 	if t.mustCancel {
 		t.mustCancel = false
+		if w != nil && w.Cancelled() {
+			// asyncio's __step keeps the CancelledError the awaited future
+			// raised (an earlier Cancel's message) over a new one.
+			return w.Err()
+		}
 		return &future.CancelledError{Msg: t.cancelMessage()}
 	}
 	return nil
@@ -324,18 +330,16 @@ func (t *taskCore) post() {
 
 // GetName returns the task's name (Task-N unless named).
 func (t *taskCore) GetName() string {
-	if t.cold == nil || t.cold.name == "" {
+	if t.cold == nil || !t.cold.named {
 		return "Task-" + strconv.FormatUint(t.num, 10)
 	}
 	return t.cold.name
 }
 
-// SetName renames the task.
+// SetName renames the task (asyncio's set_name: any string, "" included).
 func (t *taskCore) SetName(name string) {
-	if name == "" {
-		name = "Task-" + strconv.FormatUint(t.num, 10)
-	}
-	t.coldPart().name = name
+	cold := t.coldPart()
+	cold.name, cold.named = name, true
 }
 
 // Cancelling returns the number of pending cancellation requests: Cancel calls not
@@ -399,9 +403,11 @@ func CreateTask[T any](l *Loop, fn func(*Coro) (T, error), opts ...TaskOption) (
 	c.co.t = c
 	c.loop, c.lt, c.self, c.coro = l, lt, t, int8(coro)
 	_ = eng
-	c.num = taskCounter.n.Add(1)
-	if named && name != "" {
-		c.coldPart().name = name
+	if named { // asyncio numbers only the unnamed tasks
+		cold := c.coldPart()
+		cold.name, cold.named = name, true
+	} else {
+		c.num = taskCounter.n.Add(1)
 	}
 	if err := lt.scheduleStart(t); err != nil {
 		return nil, err
@@ -472,7 +478,8 @@ func (t *Task[T]) Err() error {
 	return err
 }
 
-// String describes the task like asyncio's repr: <Task pending name='Task-1'>.
+// String describes the task like asyncio's repr: <Task pending name='Task-1'>,
+// <Task finished name='w' result=42>, <Task finished name='w' exception=...>.
 func (t *Task[T]) String() string {
 	state := "pending"
 	switch {
@@ -481,12 +488,14 @@ func (t *Task[T]) String() string {
 	case t.Future.Done():
 		state = "finished"
 		if err := t.Future.Exception(); err != nil {
-			return fmt.Sprintf("<Task %s name=%q exception=%v>", state, t.GetName(), err)
+			return fmt.Sprintf("<Task %s name='%s' exception=%v>", state, t.GetName(), err)
 		}
+		v, _ := t.Future.Result()
+		return fmt.Sprintf("<Task %s name='%s' result=%v>", state, t.GetName(), v)
 	case t.numCancels > 0:
 		state = "cancelling"
 	}
-	return fmt.Sprintf("<Task %s name=%q>", state, t.GetName())
+	return fmt.Sprintf("<Task %s name='%s'>", state, t.GetName())
 }
 
 func (t *Task[T]) markRetrieved() {

@@ -81,11 +81,14 @@ func WaitFor[T any](c *Coro, a AwaitableOf[T], timeout time.Duration) (T, error)
 		if a.Done() {
 			return a.Result()
 		}
+		// asyncio's _cancel_and_wait: cancel a, then wait on a private future
+		// that a's completion releases, so that cancelling this task cancels
+		// only that waiter (and reaches us as a cancellation), never a again.
+		waiter := future.New[struct{}](t.loop)
+		a.OnDone(func() { _ = waiter.SetResult(struct{}{}) }) // refused once cancelled: fine
 		a.Cancel("")
-		if !a.Done() { // wait until it has finished (asyncio's _cancel_and_wait)
-			if err := t.suspendOn(a); err != nil {
-				return zero, err
-			}
+		if err := c.waitDone(waiter); err != nil {
+			return zero, err
 		}
 		v, err := a.Result()
 		if errors.Is(err, future.ErrCancelled) {
@@ -147,6 +150,12 @@ func Gather[T any](l *Loop, children []AwaitableOf[T], opts ...GatherOption) *Ga
 	if len(children) == 0 {
 		_ = g.Future.SetResult([]T{})
 		return g
+	}
+	for _, c := range g.children {
+		if c.GetLoop() != future.Loop(l) { // asyncio's ensure_future raises ValueError
+			_ = g.Future.SetException(ErrWrongLoop)
+			return g
+		}
 	}
 	for i := range g.children {
 		g.children[i].OnDone(func() { g.childDone(i) })
@@ -253,9 +262,14 @@ func Shield[T any](a AwaitableOf[T]) AwaitableOf[T] {
 // Run is asyncio.run: it creates a loop with opts, runs main as a task until it is
 // done, cancels every task still pending and runs the loop until they finish,
 // destroys what refuses to, ends the loop's coroutines and closes the loop. It
-// returns main's result and error (a *future.CancelledError if main was cancelled).
+// returns main's result and error (a *future.CancelledError if main was
+// cancelled). Called where a loop is running (a callback or a task body) it returns
+// ErrOtherLoopRunning and runs nothing.
 func Run[T any](main func(*Coro) (T, error), opts ...Option) (T, error) {
 	var zero T
+	if _, err := RunningLoop(); err == nil { // asyncio.run: "cannot be called from a running event loop"
+		return zero, ErrOtherLoopRunning
+	}
 	l, err := New(opts...)
 	if err != nil {
 		return zero, err

@@ -279,3 +279,93 @@ func TestRun(t *testing.T) {
 		t.Fatal("Run accepted a bad loop option")
 	}
 }
+
+// TestConformanceFixes pins the asyncio behaviours docs/notes/conformance.md found
+// diverging (#2, #4, #7, #11, #12, #13) in this package's own tests.
+func TestConformanceFixes(t *testing.T) {
+	t.Run("named-tasks-take-no-number", func(t *testing.T) { // #2
+		l, _ := taskLoop(t)
+		a := mustTask(t, l, CoroPull, sleeper(0, 0))
+		mustTask(t, l, CoroPull, sleeper(0, 0), WithName("x"))
+		b := mustTask(t, l, CoroPull, sleeper(0, 0))
+		var na, nb int
+		fmt.Sscanf(a.GetName(), "Task-%d", &na)
+		fmt.Sscanf(b.GetName(), "Task-%d", &nb)
+		if nb != na+1 {
+			t.Fatalf("%s then %s around a named task", a.GetName(), b.GetName())
+		}
+		runUntil(t, l, b)
+	})
+	t.Run("run-inside-a-loop", func(t *testing.T) { // #4
+		l, _ := taskLoop(t)
+		ran := false
+		var got error
+		task := mustTask(t, l, CoroPull, func(c *Coro) (int, error) {
+			_, got = Run(func(*Coro) (int, error) { ran = true; return 0, nil })
+			return 0, nil
+		})
+		runUntil(t, l, task)
+		if !errors.Is(got, ErrOtherLoopRunning) || ran {
+			t.Fatalf("Run in a task: %v, main ran %v", got, ran)
+		}
+	})
+	t.Run("second-cancel-keeps-waiter-error", func(t *testing.T) { // #7
+		l, _ := taskLoop(t)
+		f := CreateFuture[int](l)
+		var got error
+		task := mustTask(t, l, CoroPull, func(c *Coro) (int, error) { _, got = Await(c, f); return 0, got })
+		_ = l.Post(func() { _ = l.Post(func() { task.Cancel("first"); task.Cancel("second") }) })
+		runUntil(t, l, task)
+		var ce *future.CancelledError
+		if !errors.As(got, &ce) || ce.Msg != "first" {
+			t.Fatalf("Await after two cancels: %v, want the waiter's (first)", got)
+		}
+	})
+	t.Run("repr-result", func(t *testing.T) { // #11
+		l, _ := taskLoop(t)
+		task := mustTask(t, l, CoroPull, sleeper(0, 42), WithName("w"))
+		runUntil(t, l, task)
+		if s := task.String(); s != "<Task finished name='w' result=42>" {
+			t.Fatal(s)
+		}
+	})
+	t.Run("waitfor-zero-outside-cancel", func(t *testing.T) { // #12
+		l, _ := taskLoop(t)
+		var innerCancelling []int
+		var outerErr error
+		var in *Task[int]
+		outer := mustTask(t, l, CoroPull, func(c *Coro) (int, error) {
+			in = mustTask(t, l, CoroPull, func(c *Coro) (int, error) {
+				err := c.Sleep(time.Hour)
+				innerCancelling = append(innerCancelling, c.Task().Cancelling())
+				_ = c.Sleep(3 * time.Millisecond) // slow cleanup, cancelled from outside meanwhile
+				innerCancelling = append(innerCancelling, c.Task().Cancelling())
+				return 0, err
+			})
+			if err := c.Sleep(0); err != nil {
+				return 0, err
+			}
+			_, outerErr = WaitFor[int](c, in, 0)
+			return 0, outerErr
+		})
+		_, _ = l.CallLater(time.Millisecond, func() { outer.Cancel("outside") })
+		runUntil(t, l, outer)
+		runUntil(t, l, in)
+		var ce *future.CancelledError
+		if !errors.As(outerErr, &ce) || ce.Msg != "outside" || errors.Is(outerErr, ErrTimeout) {
+			t.Fatalf("outside cancel during WaitFor(0): %v", outerErr)
+		}
+		if fmt.Sprint(innerCancelling) != "[1 1]" || !in.Cancelled() {
+			t.Fatalf("inner cancelling %v cancelled %v: it was cancelled twice", innerCancelling, in.Cancelled())
+		}
+	})
+	t.Run("gather-wrong-loop", func(t *testing.T) { // #13
+		l, _ := taskLoop(t)
+		other, _ := New()
+		defer other.Close()
+		g := Gather(l, []AwaitableOf[int]{CreateFuture[int](l), CreateFuture[int](other)})
+		if !g.Done() || !errors.Is(g.Err(), ErrWrongLoop) {
+			t.Fatalf("done %v err %v", g.Done(), g.Err())
+		}
+	})
+}
