@@ -239,8 +239,8 @@ func (w *Workload) Run(cfg Config, v Variant) (*Result, error) {
 }
 
 // stallVariant is the coordinated-omission test hook: the default inbox, one
-// op in flight per producer (a wrk2 connection), and one loop stall of
-// LOADGEN_TEST_STALL (default 100ms) half-way through the measurement.
+// op in flight per producer (a wrk2 connection), and one 100 ms loop stall
+// (a callback that sleeps) half-way through the measurement.
 func stallVariant() Variant {
 	d := 100 * time.Millisecond
 	return Variant{
