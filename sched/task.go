@@ -397,12 +397,11 @@ func CreateTask[T any](l *Loop, fn func(*Coro) (T, error), opts ...TaskOption) (
 	if err != nil {
 		return nil, err
 	}
-	eng := lt.engine(coro)
+	lt.engine(coro) // build the engine now, so steps find it in lt.engines
 	t := &Task[T]{Future: future.New[T](l), fn: fn}
 	c := &t.taskCore
 	c.co.t = c
 	c.loop, c.lt, c.self, c.coro = l, lt, t, int8(coro)
-	_ = eng
 	if named { // asyncio numbers only the unnamed tasks
 		cold := c.coldPart()
 		cold.name, cold.named = name, true
