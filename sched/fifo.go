@@ -23,7 +23,8 @@ type fifo struct {
 
 func (q *fifo) len() int { return int(q.tail - q.head) }
 
-// push appends it. Fast path: one store; growth is in grow.
+// push appends it. Fast path: a compare, one store and an increment; growth is out
+// of line. (At cost 88 it just misses the inliner's budget of 80.)
 func (q *fifo) push(it item) {
 	if q.tail-q.head == uint(len(q.buf)) {
 		q.grow()
@@ -41,6 +42,9 @@ func (q *fifo) pop() item {
 	return it
 }
 
+// grow doubles the ring (out of line: push's fast path stays small).
+//
+//go:noinline
 func (q *fifo) grow() {
 	n := len(q.buf) * 2
 	if n == 0 {

@@ -185,6 +185,15 @@ func (l *Loop) checkLoopGoroutine(method string) {
 // call_soon without a handle. Loop goroutine only (or the owner before Run). Zero
 // allocations, no atomic read-modify-write.
 func (l *Loop) Post(fn func()) error {
+	// Fast path, inlined into the caller: three predictable branches and a store.
+	if fn == nil || l.cfg.debug || l.closed.Load() { // closed pairs with the Store in Close
+		return l.postSlow(fn)
+	}
+	l.ready.push(item{fn: fn})
+	return nil
+}
+
+func (l *Loop) postSlow(fn func()) error {
 	if fn == nil {
 		nilCallback("Post")
 	}
