@@ -772,3 +772,33 @@ func TestGoexitInGoroutineEngine(t *testing.T) {
 		t.Fatal("loop did not go on after a Goexit")
 	}
 }
+
+// TestCloseTasksFromAnotherGoroutine: sched's Close may run on any goroutine; on an
+// unlocked loop the task shutdown may switch to the coroutines from there.
+func TestCloseTasksFromAnotherGoroutine(t *testing.T) {
+	eachCoro(t, func(t *testing.T, coro string) {
+		ignore := goleak.IgnoreCurrent()
+		r := &reports{}
+		l, _ := New(WithExceptionHandler(r.handle))
+		f := CreateFuture[int](l)
+		unwound := false
+		stuck := mustTask(t, l, coro, func(c *Coro) (int, error) {
+			defer func() { unwound = true }()
+			return Await(c, f)
+		})
+		mustTask(t, l, coro, sleeper(0, 0)) // finished: its coroutine is parked in the pool
+		_ = l.Post(func() { _ = l.Post(func() { _ = l.Post(l.Stop) }) })
+		_ = l.RunUntilComplete(stuck)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = l.Close()
+			l.closeTasks()
+		}()
+		<-done
+		if !unwound || r.find("Task was destroyed but it is pending!") == nil {
+			t.Fatalf("unwound %v, reports %+v", unwound, r.list())
+		}
+		goleak.VerifyNone(t, ignore)
+	})
+}
