@@ -2,7 +2,8 @@
 //
 //   - BenchmarkFloor/op=wake/mech=M/waker=K: the bare mechanism, no loop: a
 //     goroutine parked on a channel receive (mech=chan; mech=chan-yield: the waker
-//     then calls runtime.Gosched, as sched's default wakeup does), blocked in epoll_wait
+//     then calls runtime.Gosched until the woken side runs, at most 4 times, as
+//     sched's default wakeup does), blocked in epoll_wait
 //     on an eventfd (mech=eventfd), or in FUTEX_WAIT (mech=futex), woken by
 //     another goroutine.
 //   - BenchmarkWakeup/variant=W/thread=T/waker=K: an idle sched.Loop with wakeup
@@ -67,15 +68,22 @@ type bareWaiter interface {
 }
 
 type chanBare struct {
-	ch    chan struct{}
-	yield bool // mech=chan-yield: the waker Goscheds after the send (sched's default)
+	ch chan struct{}
+	// mech=chan-yield: after the send the waker Goscheds until the woken side has
+	// run (at most 4 times), as sched's default wakeup does.
+	yield   bool
+	pending atomic.Bool // set by signal, cleared by the woken side
 }
 
-func (c *chanBare) wait() { <-c.ch }
+func (c *chanBare) wait() { <-c.ch; c.pending.Store(false) }
 func (c *chanBare) signal() {
+	c.pending.Store(true)
 	c.ch <- struct{}{}
 	if c.yield {
 		runtime.Gosched()
+		for i := 1; i < 4 && c.pending.Load(); i++ {
+			runtime.Gosched()
+		}
 	}
 }
 func (c *chanBare) close() {}

@@ -104,7 +104,7 @@ func New(opts ...Option) (*Loop, error) {
 	l.in = in
 	switch c.wakeup {
 	case "chan", "chan-yield":
-		l.w = newChanWaker(c.wakeup == "chan-yield")
+		l.w = newChanWaker(c.wakeup == "chan-yield", &l.state)
 	default:
 		w, err := newKernelWaker(c.wakeup, &l.state)
 		if err != nil {
