@@ -25,17 +25,18 @@ type config struct {
 
 // DefaultInbox and DefaultWakeup are the variants New uses without options.
 // See docs/notes/sched.md for the measurements behind the choice. Wakeup, 2-vCPU
-// Xeon VM, loop unlocked, p50 / p99 over 3x300 wakes (preliminary, machine shared):
+// Xeon VM, loop unlocked, p50 / p99 in us, medians of 4 x 300 wakes (preliminary,
+// machine shared, load 4-7; earlier rounds under load 11-13 agree in ranking):
 //
-//	chan-yield  waker blocks 3.5 us / 16-24 us,  waker runs 1.3-4.3 us / 73-75 us
-//	chan        waker blocks 3.2-4.6 us / 20-22 us, waker runs 0.14-2.4 ms / 6.5-8 ms
-//	futex       waker blocks 5-9 us / 32-80 us,  waker runs 6-7 us / 2-4 ms
-//	eventfd     waker blocks 6-13 us / 17-930 us, waker runs 5-8 us / 3-4 ms
+//	chan-yield  waker blocks 3.1 / 27,  waker runs 4.1 / 23   (p99s 20-37)
+//	chan        waker blocks 3.2 / 21,  waker runs 606 / 4580
+//	eventfd     waker blocks 2.3-4.2 / 9-44, waker runs 2.6-4.3 / 570-3800
+//	futex       waker blocks 3.1-3.5 / 32-191, waker runs 1.8-4.7 / 20-13500
 //
-// chan-yield is the only one whose waker=runs tail stays under 100 us, it costs the
-// least CPU per wake (the kernel variants block an OS thread in a syscall, which
-// makes the runtime hand its P off: 25-170 us of CPU per wake), and it blocks
-// durably in Go's sense, so testing/synctest can drive the loop.
+// chan-yield is the only one whose waker=runs tail stays under 100 us in every
+// sample, it costs little CPU per wake, and it blocks durably in Go's sense, so
+// testing/synctest can drive the loop. A loop locked to its thread loses the
+// advantage (readying a locked goroutine is a futex hand-off): use eventfd there.
 const (
 	DefaultInbox  = "mpsc"
 	DefaultWakeup = "chan-yield"
