@@ -3,9 +3,10 @@
 //
 // Invariants:
 //   - state moves pending -> cancelled (Cancel, any goroutine) or pending -> ran
-//     (the loop, just before calling fn), each by one CAS, never back. Whichever CAS
-//     wins decides: a handle whose Cancel returned with state == cancelled never
-//     runs, and a handle that started running is not "cancelled".
+//     (the loop, just before calling fn), each by one CAS, never back; Cancel after
+//     the run moves ran -> ranCancelled (asyncio's cancel() marks a handle that
+//     already ran as cancelled too). Whichever of the first two CASes wins decides
+//     whether fn runs: a handle cancelled while pending never runs.
 //   - fn is written once before the handle is published (to ready, the inbox or the
 //     timer heap) and is read only by the loop; Cancel never writes it.
 //   - timer is non-nil exactly for the Handle embedded in a TimerHandle; it points
@@ -19,9 +20,10 @@ import (
 )
 
 const (
-	handlePending   uint32 = iota // scheduled, not yet run or cancelled
-	handleCancelled               // Cancel won the CAS; the loop skips it
-	handleRan                     // the loop won the CAS and called fn
+	handlePending      uint32 = iota // scheduled, not yet run or cancelled
+	handleCancelled                  // Cancel won the CAS; the loop skips it
+	handleRan                        // the loop won the CAS and called fn
+	handleRanCancelled               // Cancel after the run: Cancelled() reports true, as in asyncio
 )
 
 // Handle is a scheduled callback. The zero value is not usable; handles come from
@@ -36,13 +38,32 @@ type Handle struct {
 // Cancel prevents the callback from running if it has not started yet. It may be
 // called from any goroutine, any number of times.
 func (h *Handle) Cancel() {
-	if h.state.CompareAndSwap(handlePending, handleCancelled) && h.timer != nil {
-		h.loop.timerCancelled(h.timer)
+	for {
+		switch h.state.Load() {
+		case handlePending:
+			if h.state.CompareAndSwap(handlePending, handleCancelled) { // pairs with the CAS in Loop.runBatch
+				if h.timer != nil {
+					h.loop.timerCancelled(h.timer)
+				}
+				return
+			}
+		case handleRan:
+			if h.state.CompareAndSwap(handleRan, handleRanCancelled) {
+				return
+			}
+		default:
+			return
+		}
 	}
 }
 
-// Cancelled reports whether Cancel won against the loop running the callback.
-func (h *Handle) Cancelled() bool { return h.state.Load() == handleCancelled }
+// Cancelled reports whether Cancel has been called (asyncio's cancelled(): also
+// true for a handle cancelled after it ran). A handle cancelled while pending
+// never runs.
+func (h *Handle) Cancelled() bool {
+	s := h.state.Load()
+	return s == handleCancelled || s == handleRanCancelled
+}
 
 // String describes the handle for debug and exception reports.
 func (h *Handle) String() string {
@@ -52,6 +73,8 @@ func (h *Handle) String() string {
 		s = "cancelled"
 	case handleRan:
 		s = "ran"
+	case handleRanCancelled:
+		s = "ran cancelled"
 	}
 	if h.timer != nil {
 		return fmt.Sprintf("<TimerHandle %s when=%v>", s, h.timer.when)

@@ -251,6 +251,13 @@ func (l *Loop) submit(it item) error {
 	if l.closed.Load() { // pairs with the Store in Close
 		return ErrClosed
 	}
+	if l.owner.Load() == goid.Current() { // pairs with the Stores in RunForever
+		// The loop goroutine itself: straight to ready, in order with its Posts,
+		// as asyncio's call_soon_threadsafe appends to _ready. (~1 ns; coroutine
+		// goroutines of tasks take the inbox, which keeps their own order.)
+		l.ready.push(it)
+		return nil
+	}
 	if !l.in.push(it) { // P1
 		if err := l.pushSlow(it); err != nil {
 			return err

@@ -72,6 +72,26 @@ func TestCallSoonFIFO(t *testing.T) {
 
 // Callbacks scheduled during an iteration run in the next one: Stop in the first
 // iteration lets that iteration finish, and what it scheduled waits for the next Run.
+// CallSoonThreadsafe from the loop goroutine itself keeps call order with Post, as
+// asyncio's call_soon_threadsafe appends to _ready.
+func TestThreadsafeFromLoopKeepsOrder(t *testing.T) {
+	l := newLoop(t)
+	var got []string
+	l.Post(func() {
+		l.Post(func() { got = append(got, "soon-1") })
+		l.PostThreadsafe(func() { got = append(got, "threadsafe") })
+		l.CallSoonThreadsafe(func() { got = append(got, "threadsafe-h") })
+		l.Post(func() { got = append(got, "soon-2") })
+		l.Post(l.Stop)
+	})
+	if err := l.RunForever(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, ",") != "soon-1,threadsafe,threadsafe-h,soon-2" {
+		t.Fatalf("got %v", got)
+	}
+}
+
 func TestScheduledDuringIterationRunsNext(t *testing.T) {
 	l := newLoop(t)
 	var got []string
@@ -131,9 +151,9 @@ func TestCancelledHandleNeverRuns(t *testing.T) {
 				t.Errorf("handle %d: Cancelled() = false after Cancel", i+1)
 			}
 		}
-		h6.Cancel() // after it ran: no effect
-		if h6.Cancelled() {
-			t.Error("Cancel after the callback ran reports Cancelled() = true")
+		h6.Cancel() // after it ran: asyncio's cancel() still marks it cancelled
+		if !h6.Cancelled() {
+			t.Error("Cancel after the callback ran reports Cancelled() = false (asyncio: true)")
 		}
 	})
 }
