@@ -221,7 +221,6 @@ func TestConformanceRemoveDoneCallback(t *testing.T) {
 // so it runs after what was scheduled before the add, even when the completion's
 // own callbacks are still queued.
 func TestConformanceAddAfterDoneIsCallSoon(t *testing.T) {
-	t.Skip("ringloop: known divergence, see docs/notes/conformance.md #1")
 	l := NewTestLoop()
 	f := New[int](l)
 	var got []string

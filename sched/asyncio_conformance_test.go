@@ -341,7 +341,6 @@ func TestConformanceThreadsafeFromLoopKeepsOrder(t *testing.T) {
 // was scheduled before the add, also when the completion's own callbacks have not
 // run yet.
 func TestConformanceDoneCallbackAfterDoneIsCallSoon(t *testing.T) {
-	t.Skip("ringloop: known divergence, see docs/notes/conformance.md #1")
 	l := confLoop(t)
 	var o confOrder
 	f := CreateFuture[int](l)
@@ -398,7 +397,6 @@ func TestConformanceHandleCancelledAfterRun(t *testing.T) {
 // from a process-wide counter that only unnamed tasks advance (tasks.py:
 // `if name is None: self._name = f'Task-{_task_name_counter()}'`).
 func TestConformanceTaskNameCounter(t *testing.T) {
-	t.Skip("ringloop: known divergence, see docs/notes/conformance.md #2")
 	l := confLoop(t)
 	nop := func(*Coro) (int, error) { return 0, nil }
 	a := confTask(t, l, nop)
@@ -461,7 +459,6 @@ func TestConformanceTaskCancelCounts(t *testing.T) {
 // self._make_cancelled_error()` (tasks.py; task_step_impl in _asynciomodule.c).
 // The body sees the first cancel's message.
 func TestConformanceTaskSecondCancelKeepsWaiterError(t *testing.T) {
-	t.Skip("ringloop: known divergence, see docs/notes/conformance.md #7")
 	l := confLoop(t)
 	waiter := CreateFuture[int](l)
 	var got error
@@ -655,7 +652,6 @@ func TestConformanceWaitFor(t *testing.T) {
 // cancellable": cancelling the waiting task then raises CancelledError in it (not
 // TimeoutError) and does not cancel the inner awaitable a second time.
 func TestConformanceWaitForZeroOutsideCancel(t *testing.T) {
-	t.Skip("ringloop: known divergence, see docs/notes/conformance.md #12")
 	synctest.Test(t, func(t *testing.T) {
 		l, err := New()
 		if err != nil {
@@ -777,11 +773,34 @@ func TestConformanceGatherChildCancelledNotCancelled(t *testing.T) {
 	}
 }
 
+// A gathering that failed with a child's CancelledError propagates it like any
+// other exception: a gather of it, a shield of it and a task awaiting it all end
+// with a cancellation (the task cancelled, as asyncio's CancelledError propagating
+// out of a coroutine cancels its task), none hangs.
+func TestConformanceGatherCancellationPropagates(t *testing.T) {
+	l := confLoop(t)
+	f := CreateFuture[int](l)
+	inner := Gather(l, []AwaitableOf[int]{f})
+	nested := Gather(l, []AwaitableOf[[]int]{inner})
+	shielded := Shield[[]int](inner)
+	waiter := confTask(t, l, func(c *Coro) ([]int, error) { return Await[[]int](c, inner) })
+	_ = l.Post(func() { _ = l.Post(func() { f.Cancel("deep") }) })
+	all := Gather(l, []AwaitableOf[struct{}]{doneOf{nested}, doneOf{shielded}, doneOf{waiter}}, ReturnErrors())
+	confUntil(t, l, all)
+	for name, a := range map[string]future.Awaitable{"inner": inner, "nested": nested, "shield": shielded, "task": waiter} {
+		if err := a.Err(); !a.Done() || !errors.Is(err, future.ErrCancelled) {
+			t.Errorf("%s: done=%v %v, want a cancellation", name, a.Done(), err)
+		}
+	}
+	if !waiter.Cancelled() {
+		t.Error("a task whose await raised the gathering's CancelledError is not cancelled")
+	}
+}
+
 // asyncio.gather over awaitables of different loops: ensure_future raises
 // ValueError ('The future belongs to a different loop than the one specified as
 // the loop argument'); the children are left alone.
 func TestConformanceGatherWrongLoop(t *testing.T) {
-	t.Skip("ringloop: known divergence, see docs/notes/conformance.md #13")
 	l := confLoop(t)
 	other := confLoop(t)
 	mine, theirs := CreateFuture[int](l), CreateFuture[int](other)
@@ -858,7 +877,6 @@ func TestConformanceRun(t *testing.T) {
 // running in the same thread" (RuntimeError: 'asyncio.run() cannot be called from
 // a running event loop'), and main never runs.
 func TestConformanceRunInsideRunningLoop(t *testing.T) {
-	t.Skip("ringloop: known divergence, see docs/notes/conformance.md #4")
 	l := confLoop(t)
 	ran := false
 	var fromCb, fromTask error
@@ -950,7 +968,6 @@ func TestConformanceSetResultClosedLoopNoCallbacks(t *testing.T) {
 // the next callback runs right after it, in the same iteration, before what was
 // scheduled after the completion.
 func TestConformancePanickingDoneCallbackKeepsOrder(t *testing.T) {
-	t.Skip("ringloop: known divergence, see docs/notes/conformance.md #9")
 	l := confLoop(t, WithExceptionHandler(func(ExceptionContext) {}))
 	var o confOrder
 	f := CreateFuture[int](l)
@@ -970,7 +987,6 @@ func TestConformancePanickingDoneCallbackKeepsOrder(t *testing.T) {
 // Task repr (tasks.py _task_repr_info / base_futures._future_repr_info):
 // "<Task finished name='w' coro=<...> result=42>".
 func TestConformanceTaskReprResult(t *testing.T) {
-	t.Skip("ringloop: known divergence, see docs/notes/conformance.md #11")
 	l := confLoop(t)
 	task := confTask(t, l, func(*Coro) (int, error) { return 42, nil }, WithName("w"))
 	confUntil(t, l, task)
