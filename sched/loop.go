@@ -650,6 +650,10 @@ func (l *Loop) Close() error {
 	l.closed.Store(true) // pairs with the Loads in the scheduling methods
 	l.lifeMu.Unlock()
 
+	// Pending tasks are destroyed and reported, and parked coroutines ended, so no
+	// goroutine outlives Close (task_loop.go; idempotent, a no-op without tasks).
+	l.closeTasks()
+
 	// Every producer that won P3 is counted in notifies (the loop observed it at L4
 	// before its Run returned); wait until each has finished its signal, so closing
 	// an fd never races a write to it.

@@ -18,12 +18,9 @@ import (
 )
 
 func TestWorkloadsInProcess(t *testing.T) {
-	// sched.Loop.Close does not end a loop's pooled task coroutines yet (it
-	// does not call closeTasks: docs/notes/task.md); those are sched's to
-	// fix, so they are ignored here. Anything else left behind fails.
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(),
-		goleak.IgnoreAnyFunction("github.com/ringloop/ringloop/sched.(*pullCoro).body"),
-		goleak.IgnoreAnyFunction("github.com/ringloop/ringloop/sched.(*goCoro).body"))
+	// Every loop is closed by its workload, and Close ends its task coroutines:
+	// anything left behind fails.
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	d := 40 * time.Millisecond
 	if testing.Short() {
 		d = 20 * time.Millisecond
