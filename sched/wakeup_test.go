@@ -74,8 +74,12 @@ func testNoLostWakeup(t *testing.T, n, producers int, opts ...Option) {
 	}
 	t.Logf("%d submits by %d producers in %v; the loop was woken by a signal %d times",
 		n, producers, time.Since(start).Round(time.Millisecond), l.notifies)
-	if !failed.Load() && l.notifies < uint64(n/100) {
-		t.Errorf("only %d signalled wakeups: the submits did not land around the sleep", l.notifies)
+	// The check that the test exercised the protocol at all: on a quiet machine
+	// 50-98 % of submits are signalled wakeups; under -race on a loaded 2-core
+	// machine it fell to 0.6 %, so the floor is 0.1 % (a run that never slept
+	// would prove nothing about lost wakeups).
+	if !failed.Load() && l.notifies < uint64(n/1000) {
+		t.Errorf("only %d signalled wakeups in %d submits: the submits did not land around the sleep", l.notifies, n)
 	}
 }
 
