@@ -319,7 +319,6 @@ func TestConformanceRunningLoop(t *testing.T) {
 // the loop itself it appends to the same ready queue (base_events.py
 // _call_soon), so its callback keeps its place among call_soon's.
 func TestConformanceThreadsafeFromLoopKeepsOrder(t *testing.T) {
-	t.Skip("ringloop: known divergence, see docs/notes/conformance.md #10")
 	l := confLoop(t)
 	var o confOrder
 	_ = l.Post(func() {
@@ -380,7 +379,6 @@ func TestConformanceCompletionBeforeRunKeepsOrder(t *testing.T) {
 // Handle.cancel / cancelled(): "Return True if the callback was cancelled."
 // asyncio's cancel() marks the handle cancelled whether or not it already ran.
 func TestConformanceHandleCancelledAfterRun(t *testing.T) {
-	t.Skip("ringloop: known divergence, see docs/notes/conformance.md #5")
 	l := confLoop(t)
 	h, _ := l.CallSoon(func() {})
 	l.Stop()
