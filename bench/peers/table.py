@@ -11,7 +11,7 @@ Usage: table.py FILE... [-md]
 
 Go benchmark names are matched per workload by the regexps in ROWS below; the
 "default" regexp picks ringloop's default configuration among them (sched's
-DefaultInbox "mpsc", DefaultWakeup "chan", the first coro variant "coro").
+DefaultInbox "mpsc", DefaultWakeup "chan-yield", the first coro variant "coro").
 A cell with no data prints "-". Standard library only.
 """
 
@@ -44,9 +44,9 @@ ROWS = [
     ("timers/pending=1e6", "ns/op", r"^Timers/(?!.*variant=goja).*pending=1e6$", r".", r"^Timers/.*variant=goja.*pending=1e6$"),
     ("timers/op=cancel-heavy", "ns/op", r"^Timers/(?!.*variant=goja).*op=cancel-heavy$", r".",
      r"^Timers/.*variant=goja.*op=cancel-heavy$"),
-    ("wakeup/waker=blocks p50", "p50-ns", r"^Wakeup/.*waker=blocks$", r"variant=chan/thread=unlocked/", None),
-    ("wakeup/waker=blocks p99", "p99-ns", r"^Wakeup/.*waker=blocks$", r"variant=chan/thread=unlocked/", None),
-    ("wakeup/waker=blocks p99.9", "p999-ns", r"^Wakeup/.*waker=blocks$", r"variant=chan/thread=unlocked/", None),
+    ("wakeup/waker=blocks p50", "p50-ns", r"^Wakeup/.*waker=blocks$", r"variant=chan-yield/thread=unlocked/", None),
+    ("wakeup/waker=blocks p99", "p99-ns", r"^Wakeup/.*waker=blocks$", r"variant=chan-yield/thread=unlocked/", None),
+    ("wakeup/waker=blocks p99.9", "p999-ns", r"^Wakeup/.*waker=blocks$", r"variant=chan-yield/thread=unlocked/", None),
 ]
 
 
