@@ -760,7 +760,6 @@ func TestConformanceGather(t *testing.T) {
 // treated as if it raised CancelledError – the gather() call is not cancelled in
 // this case."
 func TestConformanceGatherChildCancelledNotCancelled(t *testing.T) {
-	t.Skip("ringloop: known divergence, see docs/notes/conformance.md #6")
 	l := confLoop(t)
 	f := CreateFuture[int](l)
 	g := Gather(l, []AwaitableOf[int]{f})

@@ -290,10 +290,13 @@ func (t *taskCore) suspendOn(w future.Awaitable) error {
 	}
 	if t.mustCancel {
 		t.mustCancel = false
-		if w != nil && w.Cancelled() {
+		if w != nil && w.Done() {
 			// asyncio's __step keeps the CancelledError the awaited future
-			// raised (an earlier Cancel's message) over a new one.
-			return w.Err()
+			// raised (an earlier Cancel's message, or a gathering's cancellation
+			// exception) over a new one.
+			if err := w.Err(); errors.Is(err, future.ErrCancelled) {
+				return err
+			}
 		}
 		return &future.CancelledError{Msg: t.cancelMessage()}
 	}

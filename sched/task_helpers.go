@@ -14,10 +14,12 @@
 //   - Gather: a future of every child's result, in order. Without ReturnErrors the
 //     first failure (or cancellation) of a child settles it at once and the other
 //     children keep running; with it, it waits for all and reports each child's
-//     error in Errors(). Cancelling it cancels every child still running; it then
-//     ends cancelled once they have all finished, whatever ReturnErrors says.
-//     Deviation: asyncio sets a CancelledError *exception* on its gathering future
-//     (future.Future refuses SetException of a cancellation), so ours is cancelled.
+//     error in Errors(). Cancelling it cancels every child still running; once
+//     they have all finished it fails with a *future.CancelledError, whatever
+//     ReturnErrors says. As in asyncio, a gathering is never itself cancelled
+//     (Cancelled() stays false): a child's cancellation, or its own, becomes its
+//     exception (future.SetExceptionAllowCancelled), which Await / Result / Err
+//     return and errors.Is(err, future.ErrCancelled) matches.
 //   - Shield(a): a future that follows a but whose cancellation does not reach a.
 //   - Run(main): a new loop, main as a task until it is done, then every task still
 //     pending is cancelled and run until it finishes, then the loop closes (no
@@ -175,12 +177,13 @@ func (g *Gathering[T]) childDone(i int) {
 		return
 	}
 	if !g.returnErrors {
-		if c.Cancelled() {
-			g.Future.Cancel(cancelMsg(c.Err()))
-			return
-		}
+		// The first error settles the gathering. A cancelled child is "treated as
+		// if it raised CancelledError – the gather() call is not cancelled": the
+		// gathering finishes with that error as its exception (asyncio:
+		// outer.set_exception(fut._make_cancelled_error())), as it does with a
+		// child's cancellation exception (a nested gathering's).
 		if err := c.Err(); err != nil {
-			_ = g.Future.SetException(err)
+			_ = g.Future.SetExceptionAllowCancelled(err)
 			return
 		}
 	}
@@ -198,15 +201,22 @@ func (g *Gathering[T]) childDone(i int) {
 	}
 	g.errs = errs
 	if g.cancelRequested {
-		g.Future.Cancel(msg)
+		// "If gather() itself is cancelled, the cancellation is propagated
+		// regardless of return_exceptions", again as the exception of a finished
+		// gathering (asyncio: the last child's _make_cancelled_error()).
+		var exc error = &future.CancelledError{Msg: msg}
+		if c.Cancelled() {
+			exc = c.Err()
+		}
+		_ = g.Future.SetExceptionAllowCancelled(exc)
 		return
 	}
 	_ = g.Future.SetResult(results)
 }
 
 // Cancel cancels every child still running and reports whether any accepted; the
-// gathering itself ends cancelled when they have all finished (asyncio's
-// _GatheringFuture.cancel).
+// gathering then fails with a *future.CancelledError once they have all finished
+// (asyncio's _GatheringFuture.cancel; it is not itself Cancelled()).
 func (g *Gathering[T]) Cancel(msg string) bool {
 	if g.Future.Done() {
 		return false
@@ -251,7 +261,7 @@ func Shield[T any](a AwaitableOf[T]) AwaitableOf[T] {
 		case a.Cancelled():
 			outer.Cancel("")
 		case err != nil:
-			_ = outer.SetException(err)
+			_ = outer.SetExceptionAllowCancelled(err) // a's error as is, a cancellation exception too (asyncio: outer.set_exception(inner.exception()))
 		default:
 			_ = outer.SetResult(v)
 		}
