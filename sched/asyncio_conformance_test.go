@@ -362,7 +362,6 @@ func TestConformanceDoneCallbackAfterDoneIsCallSoon(t *testing.T) {
 // call_soon at once, so they keep their place before callbacks scheduled later
 // by the same code.
 func TestConformanceCompletionBeforeRunKeepsOrder(t *testing.T) {
-	t.Skip("ringloop: known divergence, see docs/notes/conformance.md #3")
 	l := confLoop(t)
 	var o confOrder
 	f := CreateFuture[int](l)

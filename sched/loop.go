@@ -63,6 +63,13 @@ type Loop struct {
 	iterations      uint64 // runOnce calls
 	lastDrain       int    // items the last iteration took from the inbox
 	sleeps          uint64 // waits entered (L3)
+
+	// slowPost sends Post to postSlow: true in debug mode (the goroutine check)
+	// and while the loop is not running (drainBeforeRun); false only inside a
+	// non-debug run. Written by RunForever on the loop goroutine at the start and
+	// end of a run (never in debug mode, where it stays true), read by Post: the
+	// same hand-over as ready's orders them.
+	slowPost bool
 }
 
 // Stats are loop-owned counters, for benchmarks and diagnostics.
@@ -96,7 +103,7 @@ func New(opts ...Option) (*Loop, error) {
 			c.yields = 0
 		}
 	}
-	l := &Loop{cfg: c, epoch: time.Now()}
+	l := &Loop{cfg: c, epoch: time.Now(), slowPost: true}
 	in, err := newInbox(&c)
 	if err != nil {
 		return nil, err
@@ -186,7 +193,7 @@ func (l *Loop) checkLoopGoroutine(method string) {
 // allocations, no atomic read-modify-write.
 func (l *Loop) Post(fn func()) error {
 	// Fast path, inlined into the caller: three predictable branches and a store.
-	if fn == nil || l.cfg.debug || l.closed.Load() { // closed pairs with the Store in Close
+	if fn == nil || l.slowPost || l.closed.Load() { // closed pairs with the Store in Close
 		return l.postSlow(fn)
 	}
 	l.ready.push(item{fn: fn})
@@ -203,8 +210,26 @@ func (l *Loop) postSlow(fn func()) error {
 	if l.cfg.debug {
 		l.checkLoopGoroutine("Post")
 	}
+	if !l.running.Load() { // pairs with the Stores in RunForever
+		l.drainBeforeRun()
+	}
 	l.ready.push(item{fn: fn})
 	return nil
+}
+
+// drainBeforeRun keeps call order for the loop's owner before (or between) runs,
+// as asyncio's single _ready deque orders call_soon and call_soon_threadsafe: what
+// PostThreadsafe queued earlier moves to ready ahead of the callback being
+// scheduled now. The common case is a future this goroutine completed before
+// RunForever: with no loop goroutine yet, InLoop is false and the completion took
+// the cross-goroutine path, so without this its callbacks would run after
+// everything Posted later (docs/notes/conformance.md #3). Only the owner calls
+// Post or CallSoon while the loop is not running, so it may act as the inbox's
+// consumer, as Close does.
+func (l *Loop) drainBeforeRun() {
+	if !l.in.empty() {
+		l.in.drain(&l.ready, 0)
+	}
 }
 
 // CallSoon schedules fn like Post and returns a Handle that can cancel it.
@@ -217,6 +242,9 @@ func (l *Loop) CallSoon(fn func()) (*Handle, error) {
 	}
 	if l.cfg.debug {
 		l.checkLoopGoroutine("CallSoon")
+	}
+	if !l.running.Load() { // pairs with the Stores in RunForever
+		l.drainBeforeRun()
 	}
 	h := &Handle{fn: fn, loop: l}
 	l.ready.push(item{h: h})
@@ -386,7 +414,13 @@ func (l *Loop) RunForever() error {
 	}
 	l.owner.Store(g) // pairs with the Load in InLoop
 	registerGoroutine(g, l)
+	if !l.cfg.debug {
+		l.slowPost = false // Post's fast path while running; see the field
+	}
 	defer func() {
+		if !l.cfg.debug {
+			l.slowPost = true
+		}
 		unregisterGoroutine(g)
 		l.owner.Store(0)
 		l.stopping.Store(false)
