@@ -115,25 +115,33 @@ func reportCPUSince(b *testing.B, start int64) {
 // after the timed run.
 func reportXcore(b *testing.B, ns float64) { b.ReportMetric(ns, "xcore-ns") }
 
-// sharedWord runs op on one padded word from p goroutines, b.N ops in all.
-func sharedWord(b *testing.B, p int, op func(w *atomic.Uint64, n int)) {
-	var w paddedWord
-	xns := probeXcore()
+// gated starts p goroutines, goroutine i running fn(split(b.N, p, i)) once
+// start is closed, so none of them runs before the timer starts; wait returns
+// when all have finished.
+func gated(b *testing.B, p int, fn func(n int)) (start chan struct{}, wait func()) {
 	var wg sync.WaitGroup
-	start := make(chan struct{})
+	start = make(chan struct{})
 	for i := 0; i < p; i++ {
 		wg.Add(1)
 		go func(n int) {
 			defer wg.Done()
 			<-start
-			op(&w.w, n)
+			fn(n)
 		}(split(b.N, p, i))
 	}
+	return start, wg.Wait
+}
+
+// sharedWord runs op on one padded word from p goroutines, b.N ops in all.
+func sharedWord(b *testing.B, p int, op func(w *atomic.Uint64, n int)) {
+	var w paddedWord
+	xns := probeXcore()
+	start, wait := gated(b, p, func(n int) { op(&w.w, n) })
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuNanos()
 	close(start)
-	wg.Wait()
+	wait()
 	b.StopTimer()
 	reportCPUSince(b, cpu0)
 	reportXcore(b, xns)

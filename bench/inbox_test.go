@@ -263,22 +263,13 @@ func xsync4Inbox() inboxImpl {
 // benchmark goroutine consuming them.
 func runInbox(b *testing.B, p int, impl inboxImpl) {
 	xns := probeXcore()
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := 0; i < p; i++ {
-		wg.Add(1)
-		go func(n int) {
-			defer wg.Done()
-			<-start
-			impl.produce(n)
-		}(split(b.N, p, i))
-	}
+	start, wait := gated(b, p, impl.produce)
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuNanos()
 	close(start)
 	impl.consume(b.N)
-	wg.Wait()
+	wait()
 	b.StopTimer()
 	reportCPUSince(b, cpu0)
 	reportXcore(b, xns)
