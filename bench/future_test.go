@@ -34,8 +34,6 @@ import (
 	"fmt"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/ringloop/ringloop/future"
 	"github.com/ringloop/ringloop/sched"
 )
@@ -55,21 +53,10 @@ func init() {
 
 var futureSink *future.Future[int]
 
-// processCPUNanos is the CPU time of this process (all threads, GC included).
-func processCPUNanos() int64 {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts); err != nil {
-		return 0
-	}
-	return ts.Nano()
-}
-
 // reportCPU reports cpu-ns/op when the returned func runs (defer it).
 func reportCPU(b *testing.B) func() {
-	start := processCPUNanos()
-	return func() {
-		b.ReportMetric(float64(processCPUNanos()-start)/float64(b.N), "cpu-ns/op")
-	}
+	start := cpuNanos()
+	return func() { reportCPUSince(b, start) }
 }
 
 func BenchmarkFuture(b *testing.B) {

@@ -239,10 +239,10 @@ func benchGroup(b *testing.B, loops int, route sched.Route, spin int, pinned boo
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := groupCPUNanos()
+	cpu0 := cpuNanos()
 	close(start)
 	wg.Wait()
-	cpu1 := groupCPUNanos()
+	cpu1 := cpuNanos()
 	b.StopTimer()
 	b.ReportMetric(float64(cpu1-cpu0)/float64(b.N), "cpu-ns/op")
 	if err := g.Close(); err != nil {
@@ -256,16 +256,6 @@ func benchGroup(b *testing.B, loops int, route sched.Route, spin int, pinned boo
 	if pe := g.PinErrors(); len(pe) > 0 {
 		b.Logf("pinning refused (loops ran unpinned): %v", pe)
 	}
-}
-
-// groupCPUNanos is this process's CPU time (all threads): cpu-ns/op beside
-// wall ns/op shows what the group costs when other processes share the CPUs.
-func groupCPUNanos() int64 {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts); err != nil {
-		return 0
-	}
-	return ts.Nano()
 }
 
 // BenchmarkRunningLoop: sched.RunningLoop() called b.N times from inside one
