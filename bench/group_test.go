@@ -1,5 +1,5 @@
 // group_test.go: BenchmarkGroup (the threadsafe workload spread over a
-// sched.Group) and BenchmarkRunningLoop (what asking "which loop am I on?"
+// multi.Group) and BenchmarkRunningLoop (what asking "which loop am I on?"
 // costs from inside a callback).
 //
 // BenchmarkGroup/loops=N/route=R/work=W: N pinned loops, N producer goroutines
@@ -32,6 +32,7 @@ import (
 	"golang.org/x/sys/cpu"
 	"golang.org/x/sys/unix"
 
+	"github.com/ringloop/ringloop/multi"
 	"github.com/ringloop/ringloop/sched"
 )
 
@@ -100,12 +101,12 @@ func groupLoopCounts() []int {
 
 func BenchmarkGroup(b *testing.B) {
 	for _, loops := range groupLoopCounts() {
-		for _, route := range sched.Routes() {
+		for _, route := range multi.Routes() {
 			for _, work := range []string{"0", "1us"} {
 				for _, thread := range []string{"pinned", "unlocked"} {
 					name := fmt.Sprintf("loops=%d/route=%s/work=%s/thread=%s", loops, route, work, thread)
 					b.Run(name, func(b *testing.B) {
-						r, err := sched.ParseRoute(route)
+						r, err := multi.ParseRoute(route)
 						if err != nil {
 							b.Fatal(err)
 						}
@@ -183,9 +184,9 @@ func (pr *groupProducer) waitBelow(submitted, low int64) int64 {
 	}
 }
 
-func benchGroup(b *testing.B, loops int, route sched.Route, spin int, pinned bool) {
-	g, err := sched.NewGroup(sched.WithGroupLoops(loops), sched.WithGroupLockOSThread(pinned),
-		sched.WithGroupLoopOptions(groupLoopOpts...))
+func benchGroup(b *testing.B, loops int, route multi.Route, spin int, pinned bool) {
+	g, err := multi.NewGroup(multi.WithGroupLoops(loops), multi.WithGroupLockOSThread(pinned),
+		multi.WithGroupLoopOptions(groupLoopOpts...))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -334,7 +335,7 @@ func BenchmarkRunningLoop(b *testing.B) {
 // TestRunningLoopFromCallbacks: RunningLoop answers each loop of a group from
 // its own callbacks, and errors on a plain goroutine.
 func TestRunningLoopFromCallbacks(t *testing.T) {
-	g, err := sched.NewGroup(sched.WithGroupLoops(3), sched.WithGroupPinning(false))
+	g, err := multi.NewGroup(multi.WithGroupLoops(3), multi.WithGroupPinning(false))
 	if err != nil {
 		t.Fatal(err)
 	}

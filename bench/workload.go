@@ -41,6 +41,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ringloop/ringloop/internal/hist"
+	"github.com/ringloop/ringloop/multi"
 	"github.com/ringloop/ringloop/sched"
 )
 
@@ -305,7 +306,7 @@ type harness struct {
 	cfg   Config
 	v     Variant
 	loops []*sched.Loop
-	group *sched.Group // the group workload's; it owns loops then
+	group *multi.Group // the group workload's; it owns loops then
 	recs  []*hist.Recorder
 	done  []chan error // RunForever's result per loop (not for a group)
 
@@ -373,11 +374,11 @@ func start(cfg Config, v Variant, n int) (*harness, error) {
 	return h, h.begin()
 }
 
-// startGroup creates a sched.Group of cfg.Loops loops (pinned when cfg.Pin)
+// startGroup creates a multi.Group of cfg.Loops loops (pinned when cfg.Pin)
 // with variant v's loop options.
 func startGroup(cfg Config, v Variant) (*harness, error) {
 	h := &harness{cfg: cfg, v: v, quit: make(chan struct{})}
-	g, err := sched.NewGroup(sched.WithGroupLoops(cfg.Loops), sched.WithGroupPinning(cfg.Pin), sched.WithGroupLoopOptions(v.Options...))
+	g, err := multi.NewGroup(multi.WithGroupLoops(cfg.Loops), multi.WithGroupPinning(cfg.Pin), multi.WithGroupLoopOptions(v.Options...))
 	if err != nil {
 		return nil, fmt.Errorf("bench: group of %d loops: %w", cfg.Loops, err)
 	}

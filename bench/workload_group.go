@@ -1,5 +1,5 @@
 // workload_group.go: the group workload — producer goroutines submitting
-// callbacks across a sched.Group of loops (one per CPU by default, -loops to
+// callbacks across a multi.Group of loops (one per CPU by default, -loops to
 // change), routed by key, round robin or least loaded (the variants).
 //
 // Each loop records into its own Recorder (found from the running loop inside
@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"sync/atomic"
 
+	"github.com/ringloop/ringloop/multi"
 	"github.com/ringloop/ringloop/sched"
 )
 
@@ -27,7 +28,7 @@ func init() {
 // routeVariants: one per Group route.
 func routeVariants() []Variant {
 	var out []Variant
-	for _, name := range sched.Routes() {
+	for _, name := range multi.Routes() {
 		out = append(out, Variant{
 			Name:     name,
 			Doc:      "route " + name,
@@ -38,7 +39,7 @@ func routeVariants() []Variant {
 }
 
 func runGroup(cfg Config, v Variant) (*Result, error) {
-	route, err := sched.ParseRoute(v.Name)
+	route, err := multi.ParseRoute(v.Name)
 	if err != nil {
 		return nil, err
 	}

@@ -1,9 +1,10 @@
 //go:build linux
 
-package sched
+package multi
 
 import (
 	"errors"
+	"github.com/ringloop/ringloop/sched"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -73,9 +74,9 @@ func TestGroupPinRefusedIsReportedNotFatal(t *testing.T) {
 	for slices.Contains(allowed, bad) {
 		bad--
 	}
-	var handled atomic.Pointer[ExceptionContext]
+	var handled atomic.Pointer[sched.ExceptionContext]
 	g := newTestGroup(t, WithGroupCPUs(allowed[0], bad),
-		WithGroupLoopOptions(WithExceptionHandler(func(c ExceptionContext) { handled.Store(&c) })))
+		WithGroupLoopOptions(sched.WithExceptionHandler(func(c sched.ExceptionContext) { handled.Store(&c) })))
 	pe := g.PinErrors()
 	if len(pe) != 1 {
 		g.Close()

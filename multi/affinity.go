@@ -11,7 +11,7 @@
 // must not unlock it afterwards: a goroutine that exits still locked takes its
 // thread with it, so a pinned thread never returns to the runtime's pool.
 
-package sched
+package multi
 
 import (
 	"errors"
@@ -20,7 +20,7 @@ import (
 
 // ErrPinUnsupported is returned (inside a *PinError) where the OS has no
 // thread affinity call this package knows.
-var ErrPinUnsupported = errors.New("sched: CPU pinning is not supported on this OS")
+var ErrPinUnsupported = errors.New("multi: CPU pinning is not supported on this OS")
 
 // maxCPU bounds CPU numbers accepted by WithGroupCPUs: the size of Linux's
 // cpu_set_t (CPU_SETSIZE), which unix.CPUSet mirrors.
@@ -37,9 +37,9 @@ type PinError struct {
 
 func (e *PinError) Error() string {
 	if e.Allowed != nil {
-		return fmt.Sprintf("sched: group loop %d: pin to CPU %d refused (allowed CPUs %v): %v", e.Loop, e.CPU, e.Allowed, e.Err)
+		return fmt.Sprintf("multi: group loop %d: pin to CPU %d refused (allowed CPUs %v): %v", e.Loop, e.CPU, e.Allowed, e.Err)
 	}
-	return fmt.Sprintf("sched: group loop %d: pin to CPU %d refused: %v", e.Loop, e.CPU, e.Err)
+	return fmt.Sprintf("multi: group loop %d: pin to CPU %d refused: %v", e.Loop, e.CPU, e.Err)
 }
 
 func (e *PinError) Unwrap() error { return e.Err }

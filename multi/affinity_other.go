@@ -4,7 +4,7 @@
 // ErrPinUnsupported (Group records it and runs the loop unpinned), and every
 // CPU the runtime counts is taken as allowed.
 
-package sched
+package multi
 
 import "runtime"
 

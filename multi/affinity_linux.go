@@ -3,7 +3,7 @@
 // Linux affinity: sched_setaffinity / sched_getaffinity on the calling thread
 // (pid 0 names the calling thread, not the process, for these two calls).
 
-package sched
+package multi
 
 import (
 	"unsafe"

@@ -43,11 +43,12 @@
 // Cost on the submit path: gate XADD, MPSC push (one XADD), one Load of
 // inScheduled, gate XADD; the loop pays one callback per batch.
 
-package sched
+package multi
 
 import (
 	"errors"
 	"fmt"
+	"github.com/ringloop/ringloop/sched"
 	"hash/maphash"
 	"math/bits"
 	"math/rand/v2"
@@ -62,8 +63,8 @@ import (
 )
 
 // ErrGroupClosed is returned by Submit and Send once Close has begun.
-// errors.Is(err, ErrClosed) is true for it as well.
-var ErrGroupClosed = fmt.Errorf("sched: group is closed: %w", ErrClosed)
+// errors.Is(err, sched.ErrClosed) is true for it as well.
+var ErrGroupClosed = fmt.Errorf("multi: group is closed: %w", sched.ErrClosed)
 
 // Route says how Group.Submit picks a loop.
 type Route uint8
@@ -93,27 +94,27 @@ func ParseRoute(s string) (Route, error) {
 			return Route(i), nil
 		}
 	}
-	return 0, fmt.Errorf("sched: route %q: unknown, want one of %q", s, routeNames)
+	return 0, fmt.Errorf("multi: route %q: unknown, want one of %q", s, routeNames)
 }
 
 // GroupOption configures NewGroup.
 type GroupOption func(*groupConfig) error
 
 type groupConfig struct {
-	loops      int      // 0: one per CPU in cpus
-	cpus       []int    // CPU for loop i is cpus[i%len(cpus)]; nil: AllowedCPUs()
-	pin        bool     // pin each loop's thread (default true; needs lock)
-	lock       bool     // lock each loop goroutine to its OS thread (default true)
-	loopOpts   []Option // passed to New for every member
-	ringCap    int      // SPSC capacity per (from, to) pair
-	drainBatch int      // max submissions one drainIn runs
+	loops      int            // 0: one per CPU in cpus
+	cpus       []int          // CPU for loop i is cpus[i%len(cpus)]; nil: AllowedCPUs()
+	pin        bool           // pin each loop's thread (default true; needs lock)
+	lock       bool           // lock each loop goroutine to its OS thread (default true)
+	loopOpts   []sched.Option // passed to New for every member
+	ringCap    int            // SPSC capacity per (from, to) pair
+	drainBatch int            // max submissions one drainIn runs
 }
 
 // WithGroupLoops sets the number of loops (default: one per allowed CPU).
 func WithGroupLoops(n int) GroupOption {
 	return func(c *groupConfig) error {
 		if n < 1 || n > maxCPU {
-			return fmt.Errorf("sched: WithGroupLoops(%d): want 1..%d", n, maxCPU)
+			return fmt.Errorf("multi: WithGroupLoops(%d): want 1..%d", n, maxCPU)
 		}
 		c.loops = n
 		return nil
@@ -126,11 +127,11 @@ func WithGroupLoops(n int) GroupOption {
 func WithGroupCPUs(cpus ...int) GroupOption {
 	return func(c *groupConfig) error {
 		if len(cpus) == 0 {
-			return errors.New("sched: WithGroupCPUs(): want at least one CPU")
+			return errors.New("multi: WithGroupCPUs(): want at least one CPU")
 		}
 		for _, x := range cpus {
 			if x < 0 || x >= maxCPU {
-				return fmt.Errorf("sched: WithGroupCPUs: CPU %d: want 0..%d", x, maxCPU-1)
+				return fmt.Errorf("multi: WithGroupCPUs: CPU %d: want 0..%d", x, maxCPU-1)
 			}
 		}
 		c.cpus = append([]int(nil), cpus...)
@@ -153,7 +154,7 @@ func WithGroupLockOSThread(on bool) GroupOption {
 }
 
 // WithGroupLoopOptions passes opts to New for every member loop.
-func WithGroupLoopOptions(opts ...Option) GroupOption {
+func WithGroupLoopOptions(opts ...sched.Option) GroupOption {
 	return func(c *groupConfig) error { c.loopOpts = append(c.loopOpts, opts...); return nil }
 }
 
@@ -162,7 +163,7 @@ func WithGroupLoopOptions(opts ...Option) GroupOption {
 func WithGroupRingCapacity(n int) GroupOption {
 	return func(c *groupConfig) error {
 		if n < 1 {
-			return fmt.Errorf("sched: WithGroupRingCapacity(%d): want >= 1", n)
+			return fmt.Errorf("multi: WithGroupRingCapacity(%d): want >= 1", n)
 		}
 		c.ringCap = n
 		return nil
@@ -174,7 +175,7 @@ func WithGroupRingCapacity(n int) GroupOption {
 func WithGroupDrainBatch(n int) GroupOption {
 	return func(c *groupConfig) error {
 		if n < 1 {
-			return fmt.Errorf("sched: WithGroupDrainBatch(%d): want >= 1", n)
+			return fmt.Errorf("multi: WithGroupDrainBatch(%d): want >= 1", n)
 		}
 		c.drainBatch = n
 		return nil
@@ -200,7 +201,7 @@ type member struct {
 
 	idx   int
 	cpu   int // the CPU asked for, -1 when not pinning
-	loop  *Loop
+	loop  *sched.Loop
 	in    *ringbuf.MPSC[func()]
 	rings []*ringbuf.SPSC[func()] // rings[from]; producer: loop from; consumer: this loop
 	batch int
@@ -252,16 +253,16 @@ func NewGroup(opts ...GroupOption) (*Group, error) {
 
 	g := &Group{seed: maphash.MakeSeed(), lock: c.lock, members: make([]*member, c.loops)}
 	for i := range g.members {
-		l, err := New(c.loopOpts...)
+		l, err := sched.New(c.loopOpts...)
 		if err != nil {
 			g.closeUnstarted(i)
-			return nil, fmt.Errorf("sched: NewGroup: loop %d: %w", i, err)
+			return nil, fmt.Errorf("multi: NewGroup: loop %d: %w", i, err)
 		}
 		in, err := ringbuf.NewMPSC[func()]()
 		if err != nil {
 			l.Close()
 			g.closeUnstarted(i)
-			return nil, fmt.Errorf("sched: NewGroup: loop %d queue: %w", i, err)
+			return nil, fmt.Errorf("multi: NewGroup: loop %d queue: %w", i, err)
 		}
 		m := &member{idx: i, cpu: -1, loop: l, in: in, batch: c.drainBatch, done: make(chan struct{})}
 		if c.pin && c.lock {
@@ -276,7 +277,7 @@ func NewGroup(opts ...GroupOption) (*Group, error) {
 			r, err := ringbuf.NewSPSC[func()](c.ringCap)
 			if err != nil {
 				g.closeUnstarted(len(g.members))
-				return nil, fmt.Errorf("sched: NewGroup: WithGroupRingCapacity(%d): %w", c.ringCap, err)
+				return nil, fmt.Errorf("multi: NewGroup: WithGroupRingCapacity(%d): %w", c.ringCap, err)
 			}
 			m.rings[from] = r
 		}
@@ -323,7 +324,7 @@ func (g *Group) run(m *member, started chan<- struct{}) {
 			// goroutine owns the loop before it runs, so Post is allowed here.
 			l := m.loop
 			_ = l.Post(func() {
-				l.CallExceptionHandler(ExceptionContext{Message: "Group: CPU pinning refused; loop runs unpinned", Err: pe})
+				l.CallExceptionHandler(sched.ExceptionContext{Message: "Group: CPU pinning refused; loop runs unpinned", Err: pe})
 			})
 		}
 	} else {
@@ -339,7 +340,7 @@ func (g *Group) Len() int { return len(g.members) }
 
 // Loop returns loop i (0 <= i < Len()). Do not Stop or Close it yourself: Close
 // the Group.
-func (g *Group) Loop(i int) *Loop { return g.members[i].loop }
+func (g *Group) Loop(i int) *sched.Loop { return g.members[i].loop }
 
 // Self returns the index of the group loop the caller runs on (a callback or
 // task of that loop), or -1 when it runs on none: the from of Send.
@@ -407,7 +408,7 @@ func (g *Group) Pick(r Route, key uint64) int {
 		}
 		return i
 	}
-	panic(fmt.Sprintf("ringloop: sched.Group: unknown Route(%d)", uint8(r)))
+	panic(fmt.Sprintf("ringloop: multi.Group: unknown Route(%d)", uint8(r)))
 }
 
 // Submit runs fn on the loop route r picks and returns that loop's index.
@@ -440,7 +441,7 @@ func (g *Group) SubmitLeastLoaded(fn func()) error {
 // SubmitTo runs fn on loop i.
 func (g *Group) SubmitTo(i int, fn func()) error {
 	if fn == nil {
-		panic("ringloop: sched.Group.Submit: nil func")
+		panic("ringloop: multi.Group.Submit: nil func")
 	}
 	m := g.members[i]
 	// The plain Load first keeps submitters that retry after Close from holding
@@ -502,10 +503,10 @@ func (m *member) drainIn() {
 // begun: ErrGroupClosed.
 func (g *Group) Send(from, to int, fn func()) error {
 	if fn == nil {
-		panic("ringloop: sched.Group.Send: nil func")
+		panic("ringloop: multi.Group.Send: nil func")
 	}
 	if !g.members[from].loop.InLoop() {
-		panic(fmt.Sprintf("ringloop: sched.Group.Send(from=%d): caller is not loop %d's goroutine", from, from))
+		panic(fmt.Sprintf("ringloop: multi.Group.Send(from=%d): caller is not loop %d's goroutine", from, from))
 	}
 	m := g.members[to]
 	if m.gate.Load()&gateClosed != 0 {
@@ -519,7 +520,7 @@ func (g *Group) Send(from, to int, fn func()) error {
 	if err == nil {
 		err = m.kickRings()
 	} else {
-		err = fmt.Errorf("sched: Group.Send(%d->%d): %w", from, to, err)
+		err = fmt.Errorf("multi: Group.Send(%d->%d): %w", from, to, err)
 	}
 	m.gate.Add(-1) // the push is visible; Close may proceed past step 2
 	return err
@@ -588,7 +589,7 @@ func (m *member) stop() {
 func (g *Group) Close() error {
 	for _, m := range g.members {
 		if m.loop.InLoop() {
-			return fmt.Errorf("sched: Group.Close called from group loop %d: it would wait on itself: %w", m.idx, ErrRunning)
+			return fmt.Errorf("multi: Group.Close called from group loop %d: it would wait on itself: %w", m.idx, sched.ErrRunning)
 		}
 	}
 	g.closeOnce.Do(func() {
@@ -614,7 +615,7 @@ func (g *Group) Close() error {
 		for _, m := range g.members { // step 4
 			<-m.done
 			if m.err != nil {
-				errs = append(errs, fmt.Errorf("sched: group loop %d: %w", m.idx, m.err))
+				errs = append(errs, fmt.Errorf("multi: group loop %d: %w", m.idx, m.err))
 			}
 		}
 		g.closeErr = errors.Join(errs...)

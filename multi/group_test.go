@@ -1,8 +1,9 @@
-package sched
+package multi
 
 import (
 	"errors"
 	"fmt"
+	"github.com/ringloop/ringloop/sched"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -59,7 +60,7 @@ func TestGroupSubmitRunsOnceOnPickedLoop(t *testing.T) {
 							for want < 0 { // Submit returns the index after the push: rare spin
 								want = int(picked.Load())
 							}
-							l, err := RunningLoop()
+							l, err := sched.RunningLoop()
 							if err != nil || l != g.Loop(want) || !g.Loop(want).InLoop() {
 								if wrong.Add(1) == 1 {
 									firstWrong.Store(fmt.Sprintf("id %d: want loop %d, RunningLoop %p err %v", id, want, l, err))
@@ -196,7 +197,7 @@ func TestGroupLeastLoadedAvoidsLongQueue(t *testing.T) {
 }
 
 // Close under concurrent submitters: every accepted submission ran, every
-// rejected one got ErrGroupClosed (and ErrClosed), nothing ran twice.
+// rejected one got ErrGroupClosed (and sched.ErrClosed), nothing ran twice.
 func TestGroupCloseUnderConcurrentSubmitters(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	rounds := 5
@@ -218,8 +219,8 @@ func TestGroupCloseUnderConcurrentSubmitters(t *testing.T) {
 				for i := 0; ; i++ {
 					_, err := g.Submit(Route(i%3), uint64(i), fn)
 					if err != nil {
-						if !errors.Is(err, ErrGroupClosed) || !errors.Is(err, ErrClosed) {
-							t.Errorf("Submit after Close: %v, want ErrGroupClosed (and ErrClosed)", err)
+						if !errors.Is(err, ErrGroupClosed) || !errors.Is(err, sched.ErrClosed) {
+							t.Errorf("Submit after Close: %v, want ErrGroupClosed (and sched.ErrClosed)", err)
 						}
 						return
 					}
@@ -354,13 +355,13 @@ func TestGroupCloseRunsAcceptedSends(t *testing.T) {
 func TestGroupPanicDoesNotStrandQueue(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	var reports atomic.Int64
-	h := func(ctx ExceptionContext) {
-		if errors.Is(ctx.Err, ErrPanic) {
+	h := func(ctx sched.ExceptionContext) {
+		if errors.Is(ctx.Err, sched.ErrPanic) {
 			reports.Add(1)
 		}
 	}
 	g := newTestGroup(t, WithGroupLoops(1), WithGroupDrainBatch(8), WithGroupPinning(false),
-		WithGroupLoopOptions(WithExceptionHandler(h)))
+		WithGroupLoopOptions(sched.WithExceptionHandler(h)))
 	release := make(chan struct{})
 	var ran atomic.Int64
 	_ = g.SubmitTo(0, func() { <-release }) // hold the loop so the rest queue up behind
@@ -383,8 +384,8 @@ func TestGroupCloseFromOwnLoopIsError(t *testing.T) {
 	g := newTestGroup(t, WithGroupLoops(2), WithGroupPinning(false))
 	errc := make(chan error, 1)
 	_ = g.SubmitTo(1, func() { errc <- g.Close() })
-	if err := <-errc; !errors.Is(err, ErrRunning) {
-		t.Errorf("Close from a group loop: %v, want an error wrapping ErrRunning", err)
+	if err := <-errc; !errors.Is(err, sched.ErrRunning) {
+		t.Errorf("Close from a group loop: %v, want an error wrapping sched.ErrRunning", err)
 	}
 	if err := g.Close(); err != nil {
 		t.Fatal(err)
@@ -402,7 +403,7 @@ func TestGroupOptionsRejectBadValues(t *testing.T) {
 		{WithGroupCPUs(maxCPU), fmt.Sprintf("CPU %d", maxCPU)},
 		{WithGroupRingCapacity(0), "WithGroupRingCapacity(0)"},
 		{WithGroupDrainBatch(0), "WithGroupDrainBatch(0)"},
-		{WithGroupLoopOptions(WithInbox("nope")), `"nope"`},
+		{WithGroupLoopOptions(sched.WithInbox("nope")), `"nope"`},
 	} {
 		g, err := NewGroup(c.opt)
 		if err == nil {
