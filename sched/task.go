@@ -13,7 +13,7 @@
 //     one start callback and queues the task behind it, task_loop.go, so a task
 //     that never suspends never needs a func of its own.)
 //  2. step runs on the loop goroutine. On the first step it takes a coroutine from
-//     the loop's engine (coro.go) and hands it the body; then it resumes the
+//     the loop's engine (internal/coro) and hands it the body; then it resumes the
 //     coroutine, which runs the body on the loop's thread until the body suspends
 //     (Await on a pending future, Sleep) or returns.
 //  3. Suspended: the body left its waiter in t.waiter. Back on the loop, step does
@@ -42,7 +42,7 @@
 // are loop-goroutine calls (a task body runs on the loop's behalf and may call them
 // too). The body runs on a coroutine goroutine, but only while the loop goroutine is
 // blocked resuming it, so the two never run at once; every field below is handed
-// between them across a coroutine switch or a channel operation (coro.go). Done,
+// between them across a coroutine switch or a channel operation (internal/coro). Done,
 // Result, Exception, Err and Wait (the Future's thread-safe part) may be called from
 // any goroutine. The unretrieved-exception report (a pointer and its retrieved
 // flag) is the one atomic state: those any-goroutine readers and the GC's cleanup
@@ -60,6 +60,7 @@ import (
 	"sync/atomic"
 
 	"github.com/ringloop/ringloop/future"
+	"github.com/ringloop/ringloop/internal/coro"
 	"github.com/ringloop/ringloop/internal/goid"
 	"golang.org/x/sys/cpu"
 )
@@ -211,12 +212,12 @@ type killSignal struct{}
 // taskCore is the non-generic part of a task; *Task[T] embeds it. Loop-owned,
 // handed to the coroutine across switches (see the file comment).
 type taskCore struct {
-	co   Coro       // the handle the body receives; co.t points back here
-	loop *Loop      // immutable
-	lt   *loopTasks // the loop's task bookkeeping; immutable
-	self AnyTask    // the *Task[T] itself; immutable
-	step func()     // the *Task[T]'s step, bound on the first suspension (a task that never suspends needs none)
-	cr   coroutine  // the coroutine running the body; nil before the first step and after it returned
+	co   Coro           // the handle the body receives; co.t points back here
+	loop *Loop          // immutable
+	lt   *loopTasks     // the loop's task bookkeeping; immutable
+	self AnyTask        // the *Task[T] itself; immutable
+	step func()         // the *Task[T]'s step, bound on the first suspension (a task that never suspends needs none)
+	cr   coro.Coroutine // the coroutine running the body; nil before the first step and after it returned
 
 	waiter future.Awaitable // what the suspended body awaits; nil while running or on a bare yield
 	num    uint64           // default name Task-<num>; 0 for a task named at creation
@@ -232,7 +233,7 @@ type taskCore struct {
 	coro       int8  // the engine: lt.engines[coro]; immutable
 }
 
-func (t *taskCore) engine() coroEngine { return t.lt.engines[t.coro] }
+func (t *taskCore) engine() coro.Engine { return t.lt.engines[t.coro] }
 
 // taskCold is the part of a task that most tasks never need (a name, a cancel
 // message, a panic), kept out of line so a spawn allocates and clears less.
@@ -266,7 +267,7 @@ func (t *taskCore) core() *taskCore { return t }
 // or (w == nil) for one loop iteration. It returns the cancellation a Cancel
 // delivered at this suspension point, or nil.
 func (t *taskCore) suspendOn(w future.Awaitable) error {
-	if t.cr == nil || goid.Current() != t.cr.goid() {
+	if t.cr == nil || goid.Current() != t.cr.Goid() {
 		panic("ringloop: sched.Await/Sleep called outside the body of its task (another goroutine, or after the body returned)")
 	}
 	if w != nil {
@@ -279,10 +280,10 @@ func (t *taskCore) suspendOn(w future.Awaitable) error {
 	}
 	t.waiter = w
 	var alive bool
-	if pc, ok := t.cr.(*pullCoro); ok { // devirtualised for the default engines
-		alive = pc.suspend()
+	if pc, ok := t.cr.(*coro.PullCoro); ok { // devirtualised for the default engines
+		alive = pc.Suspend()
 	} else {
-		alive = t.cr.suspend()
+		alive = t.cr.Suspend()
 	}
 	t.waiter = nil
 	if !alive {
@@ -524,15 +525,15 @@ func (t *Task[T]) stepTask() {
 			t.Future.Cancel(t.cancelMessage())
 			return
 		}
-		t.cr = t.engine().get(t)
+		t.cr = t.engine().Get((*taskJob[T])(t))
 	}
 	prev := lt.current
 	lt.current = t
 	var finished bool
-	if pc, ok := t.cr.(*pullCoro); ok { // devirtualised for the default engines
-		finished = pc.resume()
+	if pc, ok := t.cr.(*coro.PullCoro); ok { // devirtualised for the default engines
+		finished = pc.Resume()
 	} else {
-		finished = t.cr.resume()
+		finished = t.cr.Resume()
 	}
 	lt.current = prev
 	if !finished {
@@ -540,18 +541,23 @@ func (t *Task[T]) stepTask() {
 		return
 	}
 	t.complete()
-	t.engine().put(t.cr)
+	t.engine().Put(t.cr)
 	t.cr = nil
 	if len(lt.pending) == 0 && t.loop.cfg.lockOSThread {
 		// A loop locked to its thread locks per run, and a coroutine made under
-		// the lock may only be switched to under it (coro.go): end the parked
+		// the lock may only be switched to under it (internal/coro): end the parked
 		// ones while that is still true, rather than strand them at Close.
 		lt.drainEngines()
 	}
 }
 
-// runCoro is the coroutine job (coroJob): call the body, keep its return for step.
-func (t *Task[T]) runCoro(coroutine) {
+// taskJob is a Task seen as the coroutine job (coro.Job): the conversion from
+// *Task[T] costs nothing, and RunCoro stays out of Task's exported method set.
+type taskJob[T any] Task[T]
+
+// RunCoro calls the body and keeps its return for step.
+func (j *taskJob[T]) RunCoro(coro.Coroutine) {
+	t := (*Task[T])(j)
 	t.val, t.err = t.callBody()
 }
 
@@ -622,3 +628,13 @@ func (t *Task[T]) armUnretrieved(err error) {
 	t.report.Store(r) // before SetException publishes: see the field comment
 	runtime.AddCleanup(t, reportUnretrieved, r)
 }
+
+// Coroutine engine names accepted by WithCoro (the engines live in internal/coro).
+const (
+	CoroPull       = coro.Pull       // pooled runtime coroutines (default)
+	CoroPullNoPool = coro.PullNoPool // a new runtime coroutine per task
+	CoroGoroutine  = coro.Goroutine  // a goroutine per task, channel hand-off
+)
+
+// CoroVariants returns every coroutine engine name WithCoro accepts, default first.
+func CoroVariants() []string { return coro.Variants() }

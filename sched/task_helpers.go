@@ -286,7 +286,7 @@ func Run[T any](main func(*Coro) (T, error), opts ...Option) (T, error) {
 	}
 	if l.cfg.lockOSThread {
 		// Keep the goroutine on one OS thread across the runs below: coroutines
-		// created in one run must be switched to from the same thread (coro.go).
+		// created in one run must be switched to from the same thread (internal/coro).
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 	}

@@ -19,7 +19,7 @@
 //     destroyed but it is pending!") and ends every parked coroutine. After it, no
 //     goroutine started for this loop's tasks is left (goleak-tested).
 //   - The runtime allows a coroutine to be switched to only from the thread-lock
-//     state it was created under (coro.go). On a loop built WithLockOSThread(true),
+//     state it was created under (internal/coro). On a loop built WithLockOSThread(true),
 //     which locks per run, switching outside a run would abort the process, so
 //     (1) when such a loop's last pending task finishes, its engines' parked
 //     coroutines are ended right there, inside the run; (2) shutdownTasks outside a
@@ -33,14 +33,16 @@ import (
 	"sync/atomic"
 
 	xsync4 "github.com/puzpuzpuz/xsync/v4"
+
+	"github.com/ringloop/ringloop/internal/coro"
 )
 
 type loopTasks struct {
 	loop    *Loop
 	pending []*taskCore
-	current AnyTask                     // the task whose body is running; nil between tasks
-	engines [numCoroVariants]coroEngine // by coroIndex, built on first use
-	hooks   coroHooks                   // register / unregister coroutine goroutines for loop
+	current AnyTask                      // the task whose body is running; nil between tasks
+	engines [numCoroVariants]coro.Engine // by coroIndex, built on first use
+	hooks   coro.Hooks                   // register / unregister coroutine goroutines for loop
 
 	// Tasks waiting for their first step, in creation order, and the one func
 	// that starts the oldest: CreateTask posts start once per task, so the k-th
@@ -134,9 +136,9 @@ func tasksOfSlow(l *Loop) *loopTasks {
 	if !ok {
 		lt = &loopTasks{loop: l}
 		lt.start = lt.startNext
-		lt.hooks = coroHooks{
-			enter: func(id uintptr) { registerGoroutine(id, l) },
-			exit:  unregisterGoroutine,
+		lt.hooks = coro.Hooks{
+			Enter: func(id uintptr) { registerGoroutine(id, l) },
+			Exit:  unregisterGoroutine,
 		}
 		lt, _ = loopTaskStates.LoadOrStore(l, lt)
 	}
@@ -145,10 +147,10 @@ func tasksOfSlow(l *Loop) *loopTasks {
 }
 
 // engine returns the engine CoroVariants()[i].
-func (lt *loopTasks) engine(i int) coroEngine {
+func (lt *loopTasks) engine(i int) coro.Engine {
 	e := lt.engines[i]
 	if e == nil {
-		e, _ = newCoroEngine(CoroVariants()[i], lt.hooks)
+		e, _ = coro.New(CoroVariants()[i], lt.hooks)
 		lt.engines[i] = e
 	}
 	return e
@@ -178,7 +180,7 @@ func (lt *loopTasks) remove(t *taskCore) {
 func (lt *loopTasks) drainEngines() {
 	for _, e := range lt.engines {
 		if e != nil {
-			e.drain()
+			e.Drain()
 		}
 	}
 }
@@ -188,7 +190,7 @@ func (lt *loopTasks) idleCoroutines() int {
 	n := 0
 	for _, e := range lt.engines {
 		if e != nil {
-			n += e.idle()
+			n += e.Idle()
 		}
 	}
 	return n
@@ -239,7 +241,7 @@ func shutdownTasks(l *Loop, maySwitch bool) {
 	if maySwitch {
 		for _, e := range lt.engines {
 			if e != nil {
-				e.close()
+				e.Close()
 			}
 		}
 	} else if n := lt.idleCoroutines(); n > 0 {
@@ -260,9 +262,9 @@ func (t *taskCore) destroy(maySwitch bool) {
 	t.killed = true
 	msg := "Task was destroyed but it is pending!"
 	if t.cr != nil {
-		if maySwitch || !t.engine().threadBound() {
-			if t.cr.kill() {
-				t.engine().put(t.cr)
+		if maySwitch || !t.engine().ThreadBound() {
+			if t.cr.Kill() {
+				t.engine().Put(t.cr)
 				t.cr = nil
 			} else {
 				msg = "Task was destroyed but it is pending, and its body refused to unwind!"

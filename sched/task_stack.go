@@ -58,7 +58,7 @@ func (t *taskCore) stack() (frames []runtime.Frame, traceback bool) {
 		return bodyFrames(t.cold.panicPCs, func(fn string) bool { return fn == "runtime.gopanic" }, true), true
 	case t.cr == nil:
 		return nil, false
-	case goid.Current() == t.cr.goid(): // the body asks about itself
+	case goid.Current() == t.cr.Goid(): // the body asks about itself
 		pcs := make([]uintptr, 128)
 		pcs = pcs[:runtime.Callers(1, pcs)]
 		return bodyFrames(pcs, func(fn string) bool {
@@ -66,7 +66,7 @@ func (t *taskCore) stack() (frames []runtime.Frame, traceback bool) {
 		}, false), false
 	default:
 		var pcs []uintptr
-		t.cr.inspect(func() {
+		t.cr.Inspect(func() {
 			buf := make([]uintptr, 128)
 			pcs = buf[:runtime.Callers(1, buf)]
 		})
@@ -132,7 +132,7 @@ func (t *taskCore) PrintStack(limit int, w io.Writer) error {
 	case t.panicked():
 		state = "panicked"
 		fmt.Fprintf(&b, "panic: %v\n\n", t.cold.panicVal)
-	case t.cr != nil && goid.Current() == t.cr.goid():
+	case t.cr != nil && goid.Current() == t.cr.Goid():
 		state = "running"
 	}
 	if len(frames) == 0 {

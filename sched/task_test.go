@@ -744,11 +744,11 @@ func TestLockedLoopLeavesNoCoroutine(t *testing.T) {
 			t.Fatal("the coroutine was switched to outside the run")
 		}
 		runtime.LockOSThread() // the run's lock count again, on the same thread
-		if !cr.kill() {
+		if !cr.Kill() {
 			t.Fatal("stranded coroutine did not unwind")
 		}
-		stuck.engine().put(cr)
-		stuck.engine().close()
+		stuck.engine().Put(cr)
+		stuck.engine().Close()
 		runtime.UnlockOSThread()
 	})
 }

@@ -1,4 +1,4 @@
-package sched
+package coro
 
 import (
 	"fmt"
@@ -21,11 +21,11 @@ type stepJob struct {
 	unwind bool // set when a suspend returned false
 }
 
-func (j *stepJob) runCoro(co coroutine) {
+func (j *stepJob) RunCoro(co Coroutine) {
 	j.gid = goid.Current()
 	for i := 0; i < j.steps; i++ {
 		*j.trace = append(*j.trace, fmt.Sprintf("%s:%d", j.name, i))
-		ok := co.suspend()
+		ok := co.Suspend()
 		j.alive = append(j.alive, ok)
 		if !ok {
 			j.unwind = true
@@ -35,19 +35,19 @@ func (j *stepJob) runCoro(co coroutine) {
 	*j.trace = append(*j.trace, j.name+":end")
 }
 
-func eachEngine(t *testing.T, fn func(t *testing.T, e coroEngine, h *hookLog)) {
-	for _, name := range CoroVariants() {
+func eachEngine(t *testing.T, fn func(t *testing.T, e Engine, h *hookLog)) {
+	for _, name := range Variants() {
 		t.Run("coro="+name, func(t *testing.T) {
 			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 			h := &hookLog{live: map[uintptr]bool{}}
-			e, ok := newCoroEngine(name, coroHooks{enter: h.enter, exit: h.exit})
+			e, ok := New(name, Hooks{Enter: h.enter, Exit: h.exit})
 			if !ok {
-				t.Fatalf("newCoroEngine(%q) refused a listed variant", name)
+				t.Fatalf("New(%q) refused a listed variant", name)
 			}
 			fn(t, e, h)
-			e.close()
+			e.Close()
 			if n := h.count(); n != 0 {
-				t.Fatalf("%d coroutine goroutines still registered after close", n)
+				t.Fatalf("%d Coroutine goroutines still registered after close", n)
 			}
 		})
 	}
@@ -85,34 +85,34 @@ func (h *hookLog) count() int {
 }
 
 func TestCoroInterleaving(t *testing.T) {
-	eachEngine(t, func(t *testing.T, e coroEngine, h *hookLog) {
+	eachEngine(t, func(t *testing.T, e Engine, h *hookLog) {
 		var trace []string
 		a := &stepJob{steps: 2, trace: &trace, name: "a"}
 		b := &stepJob{steps: 1, trace: &trace, name: "b"}
-		ca, cb := e.get(a), e.get(b)
-		if ca.resume() {
+		ca, cb := e.Get(a), e.Get(b)
+		if ca.Resume() {
 			t.Fatal("a finished before its first suspend")
 		}
-		if cb.resume() {
+		if cb.Resume() {
 			t.Fatal("b finished before its first suspend")
 		}
-		if ca.goid() == 0 || ca.goid() == cb.goid() || ca.goid() == goid.Current() {
-			t.Fatalf("goids: a=%x b=%x caller=%x", ca.goid(), cb.goid(), goid.Current())
+		if ca.Goid() == 0 || ca.Goid() == cb.Goid() || ca.Goid() == goid.Current() {
+			t.Fatalf("goids: a=%x b=%x caller=%x", ca.Goid(), cb.Goid(), goid.Current())
 		}
-		if a.gid != ca.goid() {
-			t.Fatalf("job ran on %x, coroutine reports %x", a.gid, ca.goid())
+		if a.gid != ca.Goid() {
+			t.Fatalf("job ran on %x, Coroutine reports %x", a.gid, ca.Goid())
 		}
-		if !cb.resume() {
+		if !cb.Resume() {
 			t.Fatal("b did not finish")
 		}
-		e.put(cb)
-		if ca.resume() {
+		e.Put(cb)
+		if ca.Resume() {
 			t.Fatal("a finished early")
 		}
-		if !ca.resume() {
+		if !ca.Resume() {
 			t.Fatal("a did not finish")
 		}
-		e.put(ca)
+		e.Put(ca)
 		want := "a:0 b:0 b:end a:1 a:end"
 		if got := strings.Join(trace, " "); got != want {
 			t.Fatalf("trace %q, want %q", got, want)
@@ -127,15 +127,15 @@ func TestCoroInterleaving(t *testing.T) {
 
 func TestCoroPoolReuses(t *testing.T) {
 	h := &hookLog{live: map[uintptr]bool{}}
-	e, _ := newCoroEngine(CoroPull, coroHooks{enter: h.enter, exit: h.exit})
+	e, _ := New(Pull, Hooks{Enter: h.enter, Exit: h.exit})
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	var trace []string
 	var first uintptr
 	for i := 0; i < 10; i++ {
 		j := &stepJob{steps: 1, trace: &trace, name: "j"}
-		c := e.get(j)
-		c.resume()
-		if !c.resume() {
+		c := e.Get(j)
+		c.Resume()
+		if !c.Resume() {
 			t.Fatal("job did not finish")
 		}
 		if i == 0 {
@@ -143,56 +143,56 @@ func TestCoroPoolReuses(t *testing.T) {
 		} else if j.gid != first {
 			t.Fatalf("job %d ran on goroutine %x, want the pooled %x", i, j.gid, first)
 		}
-		e.put(c)
+		e.Put(c)
 	}
 	if h.entered != 1 {
 		t.Fatalf("%d goroutines started for 10 sequential jobs, want 1", h.entered)
 	}
-	if e.idle() != 1 {
-		t.Fatalf("idle = %d, want 1", e.idle())
+	if e.Idle() != 1 {
+		t.Fatalf("idle = %d, want 1", e.Idle())
 	}
-	e.close()
-	if e.idle() != 0 || h.count() != 0 {
-		t.Fatalf("after close: idle %d, registered %d", e.idle(), h.count())
+	e.Close()
+	if e.Idle() != 0 || h.count() != 0 {
+		t.Fatalf("after close: idle %d, registered %d", e.Idle(), h.count())
 	}
 }
 
 func TestCoroPoolBound(t *testing.T) {
 	h := &hookLog{live: map[uintptr]bool{}}
-	e := &pullEngine{hooks: coroHooks{enter: h.enter, exit: h.exit}, max: 2}
+	e := &PullEngine{hooks: Hooks{Enter: h.enter, Exit: h.exit}, max: 2}
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	var trace []string
-	var cs []coroutine
+	var cs []Coroutine
 	for i := 0; i < 5; i++ {
-		c := e.get(&stepJob{steps: 0, trace: &trace, name: "j"})
+		c := e.Get(&stepJob{steps: 0, trace: &trace, name: "j"})
 		cs = append(cs, c)
-		if !c.resume() {
+		if !c.Resume() {
 			t.Fatal("job did not finish")
 		}
 	}
 	for _, c := range cs {
-		e.put(c)
+		e.Put(c)
 	}
-	if e.idle() != 2 || h.count() != 2 {
-		t.Fatalf("idle %d, live %d; want 2 and 2", e.idle(), h.count())
+	if e.Idle() != 2 || h.count() != 2 {
+		t.Fatalf("idle %d, live %d; want 2 and 2", e.Idle(), h.count())
 	}
-	e.close()
+	e.Close()
 	if h.count() != 0 {
 		t.Fatal("parked coroutines survived close")
 	}
 }
 
 func TestCoroKillUnwinds(t *testing.T) {
-	eachEngine(t, func(t *testing.T, e coroEngine, h *hookLog) {
+	eachEngine(t, func(t *testing.T, e Engine, h *hookLog) {
 		var trace []string
 		j := &stepJob{steps: 3, trace: &trace, name: "k"}
-		c := e.get(j)
-		c.resume()
-		c.resume()
-		if !c.kill() {
+		c := e.Get(j)
+		c.Resume()
+		c.Resume()
+		if !c.Kill() {
 			t.Fatal("kill did not finish the job")
 		}
-		e.put(c)
+		e.Put(c)
 		if !j.unwind || len(j.alive) != 2 || !j.alive[0] || j.alive[1] {
 			t.Fatalf("alive %v unwind %v", j.alive, j.unwind)
 		}
@@ -200,20 +200,20 @@ func TestCoroKillUnwinds(t *testing.T) {
 }
 
 func TestCoroInspect(t *testing.T) {
-	eachEngine(t, func(t *testing.T, e coroEngine, h *hookLog) {
+	eachEngine(t, func(t *testing.T, e Engine, h *hookLog) {
 		var trace []string
 		j := &stepJob{steps: 1, trace: &trace, name: "i"}
-		c := e.get(j)
-		c.resume()
+		c := e.Get(j)
+		c.Resume()
 		var onStack bool
 		var where uintptr
-		c.inspect(func() {
+		c.Inspect(func() {
 			where = goid.Current()
 			pcs := make([]uintptr, 32)
 			fs := runtime.CallersFrames(pcs[:runtime.Callers(1, pcs)])
 			for {
 				f, more := fs.Next()
-				if strings.HasSuffix(f.Function, "(*stepJob).runCoro") {
+				if strings.HasSuffix(f.Function, "(*stepJob).RunCoro") {
 					onStack = true
 				}
 				if !more {
@@ -221,13 +221,13 @@ func TestCoroInspect(t *testing.T) {
 				}
 			}
 		})
-		if where != c.goid() || !onStack {
-			t.Fatalf("probe ran on %x (coroutine %x), saw job frame: %v", where, c.goid(), onStack)
+		if where != c.Goid() || !onStack {
+			t.Fatalf("probe ran on %x (Coroutine %x), saw job frame: %v", where, c.Goid(), onStack)
 		}
-		if !c.resume() {
+		if !c.Resume() {
 			t.Fatal("job did not finish after inspect")
 		}
-		e.put(c)
+		e.Put(c)
 		if len(j.alive) != 1 || !j.alive[0] {
 			t.Fatalf("inspect disturbed the job: alive %v", j.alive)
 		}
@@ -237,7 +237,7 @@ func TestCoroInspect(t *testing.T) {
 // TestCoroLockedThread runs the engines from a goroutine locked to its OS thread, as
 // a loop created with WithLockOSThread(true) does.
 func TestCoroLockedThread(t *testing.T) {
-	eachEngine(t, func(t *testing.T, e coroEngine, h *hookLog) {
+	eachEngine(t, func(t *testing.T, e Engine, h *hookLog) {
 		done := make(chan string)
 		go func() {
 			runtime.LockOSThread()
@@ -245,12 +245,12 @@ func TestCoroLockedThread(t *testing.T) {
 			var trace []string
 			for i := 0; i < 3; i++ {
 				j := &stepJob{steps: 2, trace: &trace, name: "l"}
-				c := e.get(j)
-				for !c.resume() {
+				c := e.Get(j)
+				for !c.Resume() {
 				}
-				e.put(c)
+				e.Put(c)
 			}
-			e.close() // on the locked thread, as the runtime requires
+			e.Close() // on the locked thread, as the runtime requires
 			done <- strings.Join(trace, " ")
 		}()
 		got := <-done
@@ -263,24 +263,24 @@ func TestCoroLockedThread(t *testing.T) {
 // loopJob suspends forever until killed: one resume = one suspend/resume round trip.
 type loopJob struct{}
 
-func (loopJob) runCoro(co coroutine) {
-	for co.suspend() {
+func (loopJob) RunCoro(co Coroutine) {
+	for co.Suspend() {
 	}
 }
 
 func BenchmarkCoroSwitch(b *testing.B) {
-	for _, name := range CoroVariants() {
+	for _, name := range Variants() {
 		b.Run("coro="+name, func(b *testing.B) {
-			e, _ := newCoroEngine(name, coroHooks{})
-			c := e.get(loopJob{})
-			c.resume()
+			e, _ := New(name, Hooks{})
+			c := e.Get(loopJob{})
+			c.Resume()
 			b.ReportAllocs()
 			for b.Loop() {
-				c.resume()
+				c.Resume()
 			}
-			c.kill()
-			e.put(c)
-			e.close()
+			c.Kill()
+			e.Put(c)
+			e.Close()
 		})
 	}
 }

@@ -1,8 +1,8 @@
-// This file is the coroutine engine under Task: something that runs a job (a task
+// Package coro is the coroutine engine under sched's Task: something that runs a job (a task
 // body) until the job suspends itself, and later resumes it exactly where it stopped.
-// It knows nothing about loops, futures or tasks; task.go drives it.
+// It knows nothing about loops, futures or tasks; sched's task.go drives it.
 //
-// Three engines, chosen per task by name (CoroVariants):
+// Three engines, chosen per task by name (Variants):
 //
 //   - "coro": the runtime's coroutine switch (what iter.Pull uses: one direct
 //     goroutine-to-goroutine hand-off on the same thread, no scheduler, ~57 ns a
@@ -46,7 +46,7 @@
 //     goroutine ends with its job. After close returns and
 //     every in-use coroutine was killed and put back, no goroutine of this engine is
 //     left (tested with goleak).
-package sched
+package coro
 
 import (
 	"iter"
@@ -54,93 +54,93 @@ import (
 	"github.com/ringloop/ringloop/internal/goid"
 )
 
-// Coroutine engine names accepted by WithCoro.
+// coroutine engine names accepted by WithCoro.
 const (
-	CoroPull       = "coro"        // pooled runtime coroutines (default)
-	CoroPullNoPool = "coro-nopool" // a new runtime coroutine per task
-	CoroGoroutine  = "goroutine"   // a goroutine per task, channel hand-off
+	Pull       = "coro"        // pooled runtime coroutines (default)
+	PullNoPool = "coro-nopool" // a new runtime coroutine per task
+	Goroutine  = "goroutine"   // a goroutine per task, channel hand-off
 )
 
-// CoroVariants returns every coroutine engine name WithCoro accepts, default first.
-func CoroVariants() []string {
-	return []string{CoroPull, CoroPullNoPool, CoroGoroutine}
+// Variants returns every coroutine engine name WithCoro accepts, default first.
+func Variants() []string {
+	return []string{Pull, PullNoPool, Goroutine}
 }
 
-// defaultCoroPoolMax bounds how many idle coroutines one loop keeps parked. An idle
+// DefaultPoolMax bounds how many idle coroutines one loop keeps parked. An idle
 // coroutine costs its goroutine (a few KiB of stack); beyond the bound, finished
 // coroutines are ended instead of parked.
-const defaultCoroPoolMax = 256
+const DefaultPoolMax = 256
 
-// coroJob is what a coroutine runs: a task body together with its completion.
-// runCoro is called on the coroutine's goroutine and may call co.suspend.
+// Job is what a coroutine runs: a task body together with its completion.
+// RunCoro is called on the coroutine's goroutine and may call co.Suspend.
 // It must not panic (task.go recovers the body's panics itself).
-type coroJob interface {
-	runCoro(co coroutine)
+type Job interface {
+	RunCoro(co Coroutine)
 }
 
 // coroutine is one suspendable job runner; see the file comment for the protocol.
-type coroutine interface {
-	// resume runs the job until it suspends (false) or returns (true). Loop side.
-	resume() (finished bool)
-	// suspend hands control back to the loop side until the next resume. It returns
+type Coroutine interface {
+	// Resume runs the job until it suspends (false) or returns (true). Loop side.
+	Resume() (finished bool)
+	// Suspend hands control back to the loop side until the next resume. It returns
 	// false when the coroutine was killed: the job must unwind without suspending
 	// again. Task side only.
-	suspend() (alive bool)
-	// kill resumes a suspended job with suspend returning false, and reports
+	Suspend() (alive bool)
+	// Kill resumes a suspended job with suspend returning false, and reports
 	// whether the job returned. Loop side.
-	kill() (finished bool)
-	// inspect runs probe on the suspended coroutine's goroutine, with the job's
+	Kill() (finished bool)
+	// Inspect runs probe on the suspended coroutine's goroutine, with the job's
 	// suspended stack below it, and returns when probe has returned. Loop side.
-	inspect(probe func())
-	// goid is the identity (internal/goid) of the goroutine that runs the job; valid
+	Inspect(probe func())
+	// Goid is the identity (internal/goid) of the goroutine that runs the job; valid
 	// once the job has started.
-	goid() uintptr
+	Goid() uintptr
 }
 
-// coroHooks is told about every goroutine the engine starts and ends, so a loop can
+// Hooks is told about every goroutine the engine starts and ends, so a loop can
 // answer InLoop/RunningLoop from inside task bodies. Both may be nil.
-type coroHooks struct {
-	enter func(id uintptr) // on the new goroutine, before its first job
-	exit  func(id uintptr) // on that goroutine, before it ends
+type Hooks struct {
+	Enter func(id uintptr) // on the new goroutine, before its first job
+	Exit  func(id uintptr) // on that goroutine, before it ends
 }
 
-func (h *coroHooks) onEnter(id uintptr) {
-	if h.enter != nil {
-		h.enter(id)
+func (h *Hooks) onEnter(id uintptr) {
+	if h.Enter != nil {
+		h.Enter(id)
 	}
 }
 
-func (h *coroHooks) onExit(id uintptr) {
-	if h.exit != nil {
-		h.exit(id)
+func (h *Hooks) onExit(id uintptr) {
+	if h.Exit != nil {
+		h.Exit(id)
 	}
 }
 
-// coroEngine hands out coroutines for jobs and takes them back. Loop side only.
-type coroEngine interface {
-	// get returns a coroutine that will run job on its first resume.
-	get(job coroJob) coroutine
-	// put takes back a coroutine whose job has returned.
-	put(co coroutine)
-	// idle reports how many parked coroutines (goroutines) the engine holds.
-	idle() int
-	// threadBound reports whether the engine's coroutines may be switched to only
+// Engine hands out coroutines for jobs and takes them back. Loop side only.
+type Engine interface {
+	// Get returns a coroutine that will run job on its first resume.
+	Get(job Job) Coroutine
+	// Put takes back a coroutine whose job has returned.
+	Put(co Coroutine)
+	// Idle reports how many parked coroutines (goroutines) the engine holds.
+	Idle() int
+	// ThreadBound reports whether the engine's coroutines may be switched to only
 	// from the thread-lock state they were created under (runtime coroutines).
-	threadBound() bool
-	// drain ends every parked coroutine; the engine stays usable.
-	drain()
-	// close ends every parked coroutine; later puts end theirs at once.
-	close()
+	ThreadBound() bool
+	// Drain ends every parked coroutine; the engine stays usable.
+	Drain()
+	// Close ends every parked coroutine; later puts end theirs at once.
+	Close()
 }
 
-// newCoroEngine builds the engine called name, or returns ok=false.
-func newCoroEngine(name string, hooks coroHooks) (coroEngine, bool) {
+// New builds the engine called name, or returns ok=false.
+func New(name string, hooks Hooks) (Engine, bool) {
 	switch name {
-	case CoroPull:
-		return &pullEngine{hooks: hooks, max: defaultCoroPoolMax}, true
-	case CoroPullNoPool:
-		return &pullEngine{hooks: hooks, max: 0}, true
-	case CoroGoroutine:
+	case Pull:
+		return &PullEngine{hooks: hooks, max: DefaultPoolMax}, true
+	case PullNoPool:
+		return &PullEngine{hooks: hooks, max: 0}, true
+	case Goroutine:
 		return &goEngine{hooks: hooks}, true
 	}
 	return nil, false
@@ -148,17 +148,17 @@ func newCoroEngine(name string, hooks coroHooks) (coroEngine, bool) {
 
 // ---- "coro" and "coro-nopool": runtime coroutines via iter.Pull ----
 
-// pullEngine pools parked pull coroutines (LIFO, so the most recently used stack is
+// PullEngine pools parked pull coroutines (LIFO, so the most recently used stack is
 // reused while it is still in cache). max == 0 disables pooling.
-type pullEngine struct {
-	hooks  coroHooks
-	free   []*pullCoro // parked, job == nil; loop side only
+type PullEngine struct {
+	hooks  Hooks
+	free   []*PullCoro // parked, job == nil; loop side only
 	max    int         // most coroutines kept in free
 	closed bool        // set by close; later puts end their coroutine
 }
 
-func (e *pullEngine) get(job coroJob) coroutine {
-	var c *pullCoro
+func (e *PullEngine) Get(job Job) Coroutine {
+	var c *PullCoro
 	if n := len(e.free); n > 0 {
 		c = e.free[n-1]
 		e.free[n-1] = nil
@@ -170,10 +170,10 @@ func (e *pullEngine) get(job coroJob) coroutine {
 	return c
 }
 
-func (e *pullEngine) put(co coroutine) {
-	c := co.(*pullCoro)
+func (e *PullEngine) Put(co Coroutine) {
+	c := co.(*PullCoro)
 	if !c.finished {
-		panic("ringloop: coroutine put back before its job returned")
+		panic("ringloop: Coroutine put back before its job returned")
 	}
 	if e.closed || len(e.free) >= e.max {
 		c.stop() // the body sees yield return false and ends its goroutine
@@ -182,16 +182,16 @@ func (e *pullEngine) put(co coroutine) {
 	e.free = append(e.free, c)
 }
 
-func (e *pullEngine) idle() int { return len(e.free) }
+func (e *PullEngine) Idle() int { return len(e.free) }
 
-func (e *pullEngine) close() {
+func (e *PullEngine) Close() {
 	e.closed = true
-	e.drain()
+	e.Drain()
 }
 
-func (e *pullEngine) threadBound() bool { return true }
+func (e *PullEngine) ThreadBound() bool { return true }
 
-func (e *pullEngine) drain() {
+func (e *PullEngine) Drain() {
 	for i, c := range e.free {
 		e.free[i] = nil
 		c.stop()
@@ -199,15 +199,15 @@ func (e *pullEngine) drain() {
 	e.free = nil
 }
 
-// pullCoro is one runtime coroutine. Fields other than next/stop are handed between
+// PullCoro is one runtime coroutine. Fields other than next/stop are handed between
 // the two sides across coroswitch (see the file comment).
-type pullCoro struct {
+type PullCoro struct {
 	next  func() (struct{}, bool) // loop side: switch in; returns at the next yield
 	stop  func()                  // loop side: end a parked coroutine
 	yield func(struct{}) bool     // task side: switch out; set by body
 
-	hooks *coroHooks
-	job   coroJob // written by get (loop side), read by body
+	hooks *Hooks
+	job   Job // written by get (loop side), read by body
 	probe func()  // written by inspect, run and cleared by suspend
 	gid   uintptr // written once by body, read after a hand-off
 	// finished is set by body when the job returned, read by resume after next.
@@ -216,21 +216,21 @@ type pullCoro struct {
 	killed bool
 }
 
-func newPullCoro(hooks *coroHooks) *pullCoro {
-	c := &pullCoro{hooks: hooks}
+func newPullCoro(hooks *Hooks) *PullCoro {
+	c := &PullCoro{hooks: hooks}
 	c.next, c.stop = iter.Pull(c.body)
 	return c
 }
 
 // body is the coroutine's whole life: run a job, park (yield) until the next one,
 // and end when stopped while parked.
-func (c *pullCoro) body(yield func(struct{}) bool) {
+func (c *PullCoro) body(yield func(struct{}) bool) {
 	c.yield = yield
 	c.gid = goid.Current()
 	c.hooks.onEnter(c.gid)
 	defer c.hooks.onExit(c.gid)
 	for {
-		c.job.runCoro(c)
+		c.job.RunCoro(c)
 		c.job = nil
 		c.finished = true
 		if !yield(struct{}{}) { // parked; false means stop
@@ -239,12 +239,12 @@ func (c *pullCoro) body(yield func(struct{}) bool) {
 	}
 }
 
-func (c *pullCoro) resume() bool {
+func (c *PullCoro) Resume() bool {
 	c.next()
 	return c.finished
 }
 
-func (c *pullCoro) suspend() bool {
+func (c *PullCoro) Suspend() bool {
 	for {
 		if c.killed {
 			return false
@@ -258,27 +258,27 @@ func (c *pullCoro) suspend() bool {
 	}
 }
 
-func (c *pullCoro) kill() bool {
+func (c *PullCoro) Kill() bool {
 	c.killed = true
 	c.next()
 	return c.finished
 }
 
-func (c *pullCoro) inspect(probe func()) {
+func (c *PullCoro) Inspect(probe func()) {
 	c.probe = probe
 	c.next()
 }
 
-func (c *pullCoro) goid() uintptr { return c.gid }
+func (c *PullCoro) Goid() uintptr { return c.gid }
 
 // ---- "goroutine": a goroutine per job, channel hand-off ----
 
 type goEngine struct {
-	hooks  coroHooks
+	hooks  Hooks
 	closed bool
 }
 
-func (e *goEngine) get(job coroJob) coroutine {
+func (e *goEngine) Get(job Job) Coroutine {
 	return &goCoro{
 		hooks: &e.hooks,
 		job:   job,
@@ -288,27 +288,27 @@ func (e *goEngine) get(job coroJob) coroutine {
 }
 
 // put has nothing to do: the goroutine ended after its job returned.
-func (e *goEngine) put(co coroutine) {
+func (e *goEngine) Put(co Coroutine) {
 	if !co.(*goCoro).done {
-		panic("ringloop: coroutine put back before its job returned")
+		panic("ringloop: Coroutine put back before its job returned")
 	}
 }
 
-func (e *goEngine) idle() int { return 0 }
+func (e *goEngine) Idle() int { return 0 }
 
-func (e *goEngine) drain() {}
+func (e *goEngine) Drain() {}
 
-func (e *goEngine) threadBound() bool { return false }
+func (e *goEngine) ThreadBound() bool { return false }
 
-func (e *goEngine) close() { e.closed = true }
+func (e *goEngine) Close() { e.closed = true }
 
 // goCoro runs its job on its own goroutine. The loop side sends on wake and then
 // receives from back; the job's goroutine does the mirror image, so exactly one side
 // runs at a time and every field below crosses between them through a channel
 // operation (a happens-before edge).
 type goCoro struct {
-	hooks   *coroHooks
-	job     coroJob
+	hooks   *Hooks
+	job     Job
 	wake    chan struct{} // loop -> job: run on
 	back    chan bool     // job -> loop: true = job returned, false = suspended
 	probe   func()        // written by inspect, run and cleared by suspend
@@ -318,7 +318,7 @@ type goCoro struct {
 	done    bool          // loop side: resume saw true on back
 }
 
-func (c *goCoro) resume() bool {
+func (c *goCoro) Resume() bool {
 	if !c.started {
 		c.started = true
 		go c.run()
@@ -337,10 +337,10 @@ func (c *goCoro) run() {
 		c.hooks.onExit(c.gid)
 		c.back <- true // the goroutine ends right after this hand-off
 	}()
-	c.job.runCoro(c)
+	c.job.RunCoro(c)
 }
 
-func (c *goCoro) suspend() bool {
+func (c *goCoro) Suspend() bool {
 	for {
 		if c.killed {
 			return false
@@ -355,15 +355,15 @@ func (c *goCoro) suspend() bool {
 	}
 }
 
-func (c *goCoro) kill() bool {
+func (c *goCoro) Kill() bool {
 	c.killed = true
-	return c.resume()
+	return c.Resume()
 }
 
-func (c *goCoro) inspect(probe func()) {
+func (c *goCoro) Inspect(probe func()) {
 	c.probe = probe
 	c.wake <- struct{}{}
 	<-c.back
 }
 
-func (c *goCoro) goid() uintptr { return c.gid }
+func (c *goCoro) Goid() uintptr { return c.gid }
