@@ -207,7 +207,7 @@ type PullCoro struct {
 	yield func(struct{}) bool     // task side: switch out; set by body
 
 	hooks *Hooks
-	job   Job // written by get (loop side), read by body
+	job   Job     // written by get (loop side), read by body
 	probe func()  // written by inspect, run and cleared by suspend
 	gid   uintptr // written once by body, read after a hand-off
 	// finished is set by body when the job returned, read by resume after next.
