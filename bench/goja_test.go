@@ -1,3 +1,5 @@
+package bench_test
+
 // goja_test.go: github.com/dop251/goja_nodejs/eventloop as the variant "goja"
 // of BenchmarkCallSoonThreadsafe and BenchmarkTimers: the Go event loop a Go
 // user would otherwise pick, on the same workloads.
@@ -19,7 +21,6 @@
 //     after they are set, the rest fire; an op is one scheduled timer. goja's
 //     timers are due 10-11 ms out (see below), so a round costs ~10 ms more
 //     than its scheduling.
-package bench_test
 
 import (
 	"runtime"

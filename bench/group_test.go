@@ -1,3 +1,5 @@
+package bench_test
+
 // group_test.go: BenchmarkGroup (the threadsafe workload spread over a
 // multi.Group) and BenchmarkRunningLoop (what asking "which loop am I on?"
 // costs from inside a callback).
@@ -20,7 +22,6 @@
 // (groupProducer): a producer that spun until then would take the CPU the
 // loops need, which on a 2-core machine is the whole measurement. Submission
 // allocates nothing.
-package bench_test
 
 import (
 	"fmt"

@@ -1,3 +1,5 @@
+package bench_test
+
 // sched_test.go: the event loop's benchmarks (issue 5) and their floors.
 //
 //   - BenchmarkFloor/op=call: calling funcs from a preallocated slice.
@@ -20,7 +22,6 @@
 //
 // Peer variants (goja_test.go) append to peerThreadsafe / peerTimers from init()
 // and run as variant=<name> sub-benchmarks after ours, on the same op definitions.
-package bench_test
 
 import (
 	"container/heap"

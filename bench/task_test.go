@@ -1,3 +1,5 @@
+package bench_test
+
 // task_test.go: BenchmarkTask, what a sched.Task costs per coroutine engine, and
 // the floor it is judged against, BenchmarkFloor/op=coroswitch (a bare iter.Pull
 // next() round trip: the runtime's coroutine switch there and back).
@@ -19,7 +21,6 @@
 // The timed region is inside the task body (b.ResetTimer / b.StopTimer there), so
 // creating and starting the loop is not counted. The loop uses the default inbox and
 // wakeup; nothing else runs on it.
-package bench_test
 
 import (
 	"iter"

@@ -1,3 +1,5 @@
+package bench_test
+
 // wakeup_test.go: how fast an idle loop wakes, and what idling costs.
 //
 //   - BenchmarkFloor/op=wake/mech=M/waker=K: the bare mechanism, no loop: a
@@ -20,7 +22,6 @@
 // idle-cpu-pct is the process CPU over 50 ms with nothing scheduled (getrusage);
 // wake-cpu-us is the CPU one wake costs the process, spin-before-sleep included
 // (10 wakes 2 ms apart minus the same driver without wakes; noisy, can dip < 0).
-package bench_test
 
 import (
 	"runtime"

@@ -1,3 +1,5 @@
+package bench
+
 // workload.go: the workloads loadgen runs and the benchmarks measure — one
 // definition, so `loadgen -workload threadsafe` and a benchmark of the same
 // name measure the same thing.
@@ -25,7 +27,6 @@
 //     out, which is reported) and every loop was stopped and closed.
 //   - A closed Config.Stop stops producers at once; what completed is
 //     returned with Partial set.
-package bench
 
 import (
 	"errors"

@@ -1,3 +1,5 @@
+package bench
+
 // workload_group.go: the group workload — producer goroutines submitting
 // callbacks across a multi.Group of loops (one per CPU by default, -loops to
 // change), routed by key, round robin or least loaded (the variants).
@@ -5,7 +7,6 @@
 // Each loop records into its own Recorder (found from the running loop inside
 // the callback: sched.RunningLoop and a scan of at most Loops pointers);
 // the recorders are merged at the end. Slots are the threadsafe workload's.
-package bench
 
 import (
 	"runtime"

@@ -1,3 +1,5 @@
+package bench
+
 // workload_loop.go: the loop-local workloads — callsoon (Post from the loop
 // to itself) and timers (CallLater / CallAt) — driven by a tick callback that
 // runs ON the loop and submits every op that is due.
@@ -7,7 +9,6 @@
 // back. The tick re-posts itself (callsoon; timers in closed loop) or re-arms
 // itself as a timer half a lead ahead (timers in open loop, so the loop sleeps
 // between batches as a real timer-driven program does).
-package bench
 
 import (
 	"time"

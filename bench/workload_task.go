@@ -1,3 +1,5 @@
+package bench
+
 // workload_task.go: the task workload — coroutines on the loop awaiting
 // pending futures that producer goroutines complete.
 //
@@ -14,7 +16,6 @@
 // The tasks are still awaiting when the run ends; they are cancelled on the
 // loop before it stops (asyncio's cancel-on-shutdown), so no coroutine
 // outlives the run.
-package bench
 
 import (
 	"fmt"

@@ -1,3 +1,5 @@
+package bench
+
 // workload_threadsafe.go: the producer-driven workloads — threadsafe and
 // wakeup (producer goroutines submitting callbacks to one loop with
 // PostThreadsafe) and future (producer goroutines completing futures whose
@@ -27,7 +29,6 @@
 //     Store free = false; write intended, start; PostThreadsafe(fn).
 //  2. the inbox hand-off orders step 1's writes before the loop's reads.
 //  3. loop, in fn: read intended, start; record; Store free = true.
-package bench
 
 import (
 	"runtime"

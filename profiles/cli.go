@@ -1,3 +1,5 @@
+package profiles
+
 // cli.go: `loadgen pprof`, the command line over Top, Diff and SummarizeTrace.
 // cmd/loadgen's runPprof calls RunPprofCLI; it lives here so it is tested here.
 //
@@ -5,7 +7,6 @@
 // accepted, 2 bad usage or input (unknown subcommand or flag, a value out of
 // range, a file that is missing or is not a profile/trace), always with a
 // message naming the bad value.
-package profiles
 
 import (
 	"errors"

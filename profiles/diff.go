@@ -1,3 +1,5 @@
+package profiles
+
 // diff.go: what got faster or slower between two profiles, by function.
 //
 // Diff does what `go tool pprof -diff_base BASE NEW` does: it scales a copy of
@@ -9,7 +11,6 @@
 //
 // Invariants: the inputs are not modified; both must have the same sample types
 // (Merge refuses otherwise, and Diff returns that error).
-package profiles
 
 import (
 	"fmt"

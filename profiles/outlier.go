@@ -1,3 +1,5 @@
+package profiles
+
 // outlier.go: tail forensics. While a run records, a runtime/trace flight recorder
 // keeps the last second or so of execution trace in memory; when a latency sample
 // lands above a threshold, the recorder's window is written to
@@ -28,7 +30,6 @@
 //     exceeds maxFiles once the claim is checked.
 //   - Only one flight recorder may run per process (a runtime rule): a second
 //     NewOutlierRecorder before Close fails.
-package profiles
 
 import (
 	"context"

@@ -1,3 +1,5 @@
+package profiles
+
 // top.go: flat and cumulative top-N by function over a pprof profile, plus the share
 // of samples spent in the runtime's scheduler, locks, syscalls and GC.
 //
@@ -15,7 +17,6 @@
 //     ClassLocks, ClassSyscall that any frame of its stack belongs to, else
 //     ClassOther. The order makes a GC worker's futex sleep count as GC and the
 //     idle scheduler's epoll_wait count as scheduler, not as a syscall.
-package profiles
 
 import (
 	"fmt"

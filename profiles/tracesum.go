@@ -1,3 +1,5 @@
+package profiles
+
 // tracesum.go: what the loop goroutine was doing in an execution-trace window.
 //
 // SummarizeTrace reads a runtime/trace file (a flight-recorder snapshot written by
@@ -29,7 +31,6 @@
 // Limits: a goroutine the Go runtime reports "running" may still have lost its OS
 // thread to another process (the trace cannot see the OS scheduler); the summary
 // says "running (as far as Go knows)" for that reason.
-package profiles
 
 import (
 	"context"

@@ -1,3 +1,5 @@
+package report
+
 // cli.go: `loadgen report`, the command line over WriteHTMLNamed and
 // WriteSVGsNamed. cmd/loadgen's runReport calls RunCLI; it lives here so it is
 // tested here. An outlier with a trace file but no summary is summarised here
@@ -7,7 +9,6 @@
 // accepted; 2 bad usage or input (no file, a file that is missing or not loadgen
 // JSON, an output path that cannot be created), always naming the bad value and
 // before any output is written.
-package report
 
 import (
 	"errors"

@@ -1,3 +1,5 @@
+package report
+
 // plots.go: the two pictures per workload, drawn with gonum.org/v1/plot into SVG.
 //
 //   - Latency by percentile: x is 1/(1-q) on a log scale, so each "nine" gets the
@@ -13,7 +15,6 @@
 // quantiles to q < 1 before transforming); an empty series is skipped, never drawn
 // as a zero line; output is deterministic for the same input (no map iteration
 // order leaks into drawing order).
-package report
 
 import (
 	"bytes"

@@ -1,3 +1,5 @@
+package report
+
 // template.go: the page around the plots. Self-contained by construction: the
 // CSS and the self-check script are literals here, and the template has no src=
 // or href= attribute pointing anywhere but inside the page (report_test checks).
@@ -6,7 +8,6 @@
 // data-rendered="true" when its SVG has a non-empty bounding box and at least one
 // drawn path, and the <html> element with data-plots="<rendered>/<total>". The
 // browser test reads those attributes from the dumped DOM.
-package report
 
 import "html/template"
 

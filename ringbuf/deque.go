@@ -1,3 +1,5 @@
+package ringbuf
+
 // Deque: the single-goroutine FIFO behind CallSoon. No atomics, no locks:
 // only its owner goroutine may touch it.
 //
@@ -8,7 +10,6 @@
 //	I2 Elements live at buf[(head+i) & (len(buf)-1)] for i in [0, n); every
 //	   other slot holds the zero value (popped references are cleared).
 //	I3 0 <= n <= len(buf).
-package ringbuf
 
 // minDequeCap is the first allocation of a zero Deque.
 const minDequeCap = 8

@@ -1,3 +1,5 @@
+package ringbuf
+
 // MPSC: the multi-producer, single-consumer inbox of a loop.
 //
 // # Shape
@@ -98,7 +100,6 @@
 // claimed but unpublished ticket counts as not empty. A loop that stores
 // "sleeping" and then calls Empty, against a producer that XADDs tail and
 // then loads the loop state, is a Dekker pair: at least one sees the other.
-package ringbuf
 
 import (
 	"runtime"

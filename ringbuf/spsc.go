@@ -1,3 +1,5 @@
+package ringbuf
+
 // SPSC: a bounded single-producer, single-consumer ring for loop-to-loop
 // channels (Lamport's queue with cached indices, as in Vyukov's and
 // rigtorp's SPSC rings).
@@ -21,7 +23,6 @@
 //
 // Push costs one XCHG (the tail Store) and, only when its cached head says
 // full, one load of the consumer's line. Drain publishes head once per batch.
-package ringbuf
 
 import (
 	"fmt"

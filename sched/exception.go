@@ -1,8 +1,9 @@
+package sched
+
 // Exception reporting: asyncio's call_exception_handler. A callback that panics is
 // recovered on the loop goroutine, reported with its stack, and the loop goes on
 // with the next callback. Slow callbacks (WithSlowCallback) are reported the same
 // way with a *SlowCallbackError.
-package sched
 
 import (
 	"errors"

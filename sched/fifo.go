@@ -1,3 +1,5 @@
+package sched
+
 // fifo: the loop's ready queue, a growable ring of items touched only by the loop
 // goroutine (or by the loop's owner before Run). No atomics: CallSoon's whole cost
 // is a bounds-checked store and an increment.
@@ -6,7 +8,6 @@
 //   - len(buf) is zero or a power of two; head <= tail; tail-head <= len(buf).
 //   - slots outside [head, tail) hold the zero item, so the GC can free finished
 //     callbacks (pop clears the slot it reads).
-package sched
 
 // item is one scheduled callback: a bare func (Post forms, zero alloc) or a
 // Handle (cancellable forms), never both.

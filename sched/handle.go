@@ -1,3 +1,5 @@
+package sched
+
 // Handles: what CallSoon, CallSoonThreadsafe, CallLater and CallAt return, so a
 // scheduled callback can be cancelled before it runs.
 //
@@ -11,7 +13,6 @@
 //     timer heap) and is read only by the loop; Cancel never writes it.
 //   - timer is non-nil exactly for the Handle embedded in a TimerHandle; it points
 //     back to it so Cancel can tell the loop that a heap entry became garbage.
-package sched
 
 import (
 	"fmt"

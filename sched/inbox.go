@@ -1,3 +1,5 @@
+package sched
+
 // The inbox: the cross-goroutine queue behind CallSoonThreadsafe / PostThreadsafe.
 // Its implementation is a variant (WithInbox), so every design runs the same
 // workloads; this file holds the contract and the two simplest variants.
@@ -13,7 +15,6 @@
 //     "something was pushed and not drained": it is step 2 of the sleep protocol
 //     (wakeup.go), paired with the producer's push-then-Load(state). A pushed but not
 //     yet published item must read as NOT empty, or a wakeup could be lost.
-package sched
 
 import "sync"
 

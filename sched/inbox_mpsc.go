@@ -1,9 +1,10 @@
+package sched
+
 // The default inbox: ringbuf.MPSC. Producers claim a slot with one XADD and
 // publish it with one Store (two locked instructions per push, no allocation in
 // steady state, unbounded so a push never fails or spins); the loop drains a batch
 // with plain loads. "mpsc-cas" is the same queue claiming with a CAS loop, kept as
 // the measured loser (DESIGN.md: CAS degrades under contention).
-package sched
 
 import "github.com/ringloop/ringloop/ringbuf"
 

@@ -1,3 +1,5 @@
+package sched
+
 // The two xsync inbox variants, kept as measured baselines.
 //
 //   - "xsync": xsync/v3 MPMCQueueOf, a bounded Vyukov-style ring; producers claim
@@ -8,7 +10,6 @@
 //     extra locked instruction per push, charged to this variant) and the loop
 //     dequeues exactly the counted items. Dequeue may wait for a slot claimed by a
 //     producer still mid-Enqueue; that producer is running, so the wait is short.
-package sched
 
 import (
 	"runtime"

@@ -1,3 +1,5 @@
+package sched
+
 // Loop: the event loop. See doc.go for the iteration and wakeup.go for the sleep
 // protocol.
 //
@@ -8,7 +10,6 @@
 //   - cfg, in, w, epoch: written by New, read-only afterwards.
 //   - everything after the pad: the loop goroutine (or the owner before Run) only.
 //     lifeMu orders the hand-over between successive Run calls and Close.
-package sched
 
 import (
 	"errors"

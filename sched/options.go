@@ -1,5 +1,6 @@
-// Options for New, and the names of every variant New accepts.
 package sched
+
+// Options for New, and the names of every variant New accepts.
 
 import (
 	"fmt"

@@ -1,3 +1,5 @@
+package sched
+
 // The running-loop registry: which loop, if any, is running on the calling
 // goroutine. It answers Loop.InLoop's slow path, RunningLoop and GetEventLoop.
 //
@@ -27,7 +29,6 @@
 // reader that finds entry.g == its own id found an entry its own, still-live
 // goroutine stored; a collision only evicts, and the evicted goroutine's lookups
 // miss and go to the map.
-package sched
 
 import (
 	"errors"

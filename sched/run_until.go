@@ -1,5 +1,6 @@
-// RunUntilComplete and CreateFuture: the loop's bridge to package future.
 package sched
+
+// RunUntilComplete and CreateFuture: the loop's bridge to package future.
 
 import "github.com/ringloop/ringloop/future"
 

@@ -1,3 +1,5 @@
+package sched
+
 // Task: a coroutine wrapped in a Future (asyncio's _asyncio.Task), run on a Loop.
 //
 // A coroutine is an ordinary Go function func(*Coro) (T, error). It awaits through
@@ -47,7 +49,6 @@
 // any goroutine. The unretrieved-exception report (a pointer and its retrieved
 // flag) is the one atomic state: those any-goroutine readers and the GC's cleanup
 // goroutine touch it (task_loop.go).
-package sched
 
 import (
 	"context"

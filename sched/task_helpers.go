@@ -1,3 +1,5 @@
+package sched
+
 // The helpers asyncio users expect around tasks: Sleep, WaitFor, Gather, Shield and
 // Run, each with asyncio's cancellation behaviour (Lib/asyncio/tasks.py,
 // timeouts.py, runners.py), mapped to Go errors:
@@ -27,7 +29,6 @@
 //
 // All of them are loop-goroutine code (a task body or a callback), like the Task
 // methods; WaitFor and Sleep are called from a body through its *Coro.
-package sched
 
 import (
 	"context"

@@ -1,3 +1,5 @@
+package sched
+
 // Per-loop task bookkeeping: the coroutine engines (and their pools of parked
 // coroutines), the set of pending tasks (AllTasks), the current task
 // (CurrentTask), and the shutdown that leaves no coroutine goroutine behind.
@@ -26,7 +28,6 @@
 //     run does not switch to a runtime coroutine: it reports the task and leaves
 //     its coroutine parked (goroutine-engine tasks are destroyed as usual; see
 //     docs/notes/task.md). Run does its shutdown inside a final run.
-package sched
 
 import (
 	"fmt"

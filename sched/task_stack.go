@@ -1,3 +1,5 @@
+package sched
+
 // Task stacks: asyncio's Task.get_stack / print_stack for Go coroutines.
 //
 //   - A suspended task: the frames of its body from the coroutine function down to
@@ -15,7 +17,6 @@
 // Frames are oldest first. limit < 0 means all; otherwise at most limit frames: the
 // newest of a stack, the oldest of a panic's traceback (asyncio's rule, after the
 // traceback module). Loop goroutine only, like every Task method but Done/Result.
-package sched
 
 import (
 	"fmt"

@@ -1,3 +1,5 @@
+package sched
+
 // timerHeap: the loop's timers, a 4-ary min-heap ordered by (when, seq).
 //
 // Why 4-ary with inline keys: a pop moves down log4(n) levels instead of log2(n),
@@ -11,7 +13,6 @@
 //     same instant fire FIFO.
 //   - touched only by the loop goroutine (or the owner before Run).
 //   - e.t.inHeap is true for exactly the handles with an entry here.
-package sched
 
 import "time"
 

@@ -1,3 +1,5 @@
+package sched
+
 // Sleeping and waking the loop without a syscall on the busy path.
 //
 // The loop's state word (Loop.state) is stRunning, stSleeping or stNotified. The
@@ -35,7 +37,6 @@
 // loop's L4, so exactly one signal is sent per sleep that a producer interrupts;
 // a signal that arrives after the timeout already woke the loop stays pending in
 // the waker and causes one spurious, harmless wakeup later (chan, eventfd).
-package sched
 
 import (
 	"runtime"

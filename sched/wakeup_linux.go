@@ -1,5 +1,7 @@
 //go:build linux
 
+package sched
+
 // Kernel wakeup variants (Linux):
 //
 //   - "eventfd": the loop blocks in epoll_pwait2 on an epoll set holding an eventfd;
@@ -18,7 +20,6 @@
 // Invariant: the eventfd and epoll fds are closed only by Loop.Close, after every
 // producer that won P3 has finished its write (Loop.signalled == Loop.notifies), so
 // a write never lands on a closed or reused descriptor.
-package sched
 
 import (
 	"fmt"

@@ -1,8 +1,9 @@
+package peers
+
 // peers_test.go checks that peers.py runs and that its output is what benchstat
 // reads: Go benchmark format (parsed with golang.org/x/perf/benchfmt), the same
 // file-level keys as a `go test -bench` run of package bench, one line per
 // workload per runtime, every value positive.
-package peers
 
 import (
 	"bytes"

@@ -1,8 +1,9 @@
+package main
+
 // cmd_pprof.go: `loadgen pprof top|diff|trace`, analysing the profiles written by
 // -profile DIR and the outlier traces written by -trace-outliers DIR. The work
 // (and its tests) live in package profiles; this file only connects the
 // subcommand to it.
-package main
 
 import (
 	"io"

@@ -1,7 +1,8 @@
+package main
+
 // cmd_report.go: `loadgen report FILE... [-o out.html] [-svg DIR]`, rendering saved
 // results as a self-contained HTML report. The work (and its tests) live in
 // package report; this file only connects the subcommand to it.
-package main
 
 import (
 	"io"

@@ -1,9 +1,10 @@
+package main
+
 // e2e_test.go: end-to-end tests of the BUILT loadgen binary: every
 // subcommand, every output format parsed back, bad input and exit codes,
 // SIGINT mid-run, and the coordinated-omission correction on a loop stalled
 // on purpose. Runs are kept short (~200 ms) so the file runs in well under a
 // minute on 2 cores.
-package main
 
 import (
 	"bufio"

@@ -1,9 +1,10 @@
+package main
+
 // flags.go: the flags of `run` and `compare`, their defaults, and the checks
 // that reject bad input with exit status 2 before any work starts.
 //
 // Invariant: every check names the bad value and the accepted range; nothing
 // is silently clamped.
-package main
 
 import (
 	"errors"

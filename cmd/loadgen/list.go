@@ -1,5 +1,6 @@
-// list.go: `loadgen list` — every workload and its variants, one line each.
 package main
+
+// list.go: `loadgen list` — every workload and its variants, one line each.
 
 import (
 	"flag"

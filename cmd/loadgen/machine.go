@@ -1,5 +1,6 @@
-// machine.go: what every result carries about where it was measured.
 package main
+
+// machine.go: what every result carries about where it was measured.
 
 import (
 	"bufio"

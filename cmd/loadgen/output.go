@@ -1,7 +1,8 @@
+package main
+
 // output.go: the table on stdout and the -json, -csv, -bench and -hgrm
 // files, all written from one results.File (the hgrm files from the merged
 // histograms' curves).
-package main
 
 import (
 	"encoding/csv"

@@ -1,6 +1,7 @@
+package main
+
 // progress.go: the progress line (stderr, only when stderr is a terminal)
 // and the -interval lines (stdout, as they come).
-package main
 
 import (
 	"fmt"

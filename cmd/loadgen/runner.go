@@ -1,3 +1,5 @@
+package main
+
 // runner.go: `loadgen run` and `loadgen compare` — the interleaved (ABAB)
 // schedule of runs, the statistics over them, and the assembly of the
 // results.File every output is written from.
@@ -9,7 +11,6 @@
 //   - Nothing is written while measuring except the progress line (stderr,
 //     terminal only) and -interval lines; outputs are written at the end, also
 //     after Ctrl-C (Partial).
-package main
 
 import (
 	"context"

@@ -1,7 +1,8 @@
+package main
+
 // workloads_test.go: the shared workloads (package bench) run in process, so
 // -race sees the producer/loop hand-offs, and goleak checks that a run leaves
 // no goroutine behind. Plus BenchmarkRecord, the recorder's cost per sample.
-package main
 
 import (
 	"math"
