@@ -10,18 +10,29 @@
 //     goroutine only (Send checks it). Consumer: loop i, in drainRings.
 //   - gate: closed bit | count of submitters between their check and their push.
 //
-// Wakeup protocol for in (drainRings keeps the same one with ringScheduled):
-//  1. producer: push fn onto in (publishes it; seq-cst), then
+// Wakeup protocol for in: the publish-then-check handshake "group-in" of
+// docs/protocols.md, which gives the steps, the full fence on each side and
+// why no item is stranded. In short:
+//  1. producer: push fn onto in (its XADD on the MPSC tail is the full fence;
+//     the slot's publish after it is only a release store), then
 //     a. Load(inScheduled); if true, done: a drain is queued and has not yet
 //     reached step 2, so it will see fn;
 //     b. else CAS(false, true); the winner posts drainIn with PostThreadsafe
 //     (one post per batch: concurrent kicks coalesce into one).
-//  2. loop, in drainIn: Store(inScheduled, false), then pop. A push ordered
-//     after the Store sees false and posts a new drain (1b); a push ordered
-//     before it is seen by the pops that follow the Store. No item is stranded.
-//  3. drainIn pops at most drainBatch items per call, so one busy producer cannot
-//     starve the loop's other work; if it stopped at the batch limit (or a
-//     callback panicked), it re-kicks itself with Post (the loop's own queue).
+//  2. loop, in drainIn: Store(inScheduled, false) (XCHG: the full fence), then
+//     pop until the queue reports nothing more;
+//  3. then check the MPSC's tail-based emptiness (in.Empty): a ticket that was
+//     claimed but whose slot is not yet published counts as present. If any
+//     is, or drainIn stopped at its batch limit (drainBatch, so one busy
+//     producer cannot starve the loop's other work), or a callback panicked,
+//     it re-kicks itself with Post (the loop's own queue). A drain that ends
+//     only on "pop found nothing" would strand an item whose producer read
+//     inScheduled == true before its publish became visible.
+//
+// Wakeup protocol for the rings ("group-rings" in docs/protocols.md): the same
+// with ringScheduled and drainRings, but an SPSC push has no locked
+// instruction, so Send's full fence is the gate's Add(-1), which it makes
+// between its push and kickRings.
 //
 // Shutdown protocol (Close):
 //  1. set the closed bit on every member's gate: from now on Submit and Send
@@ -41,7 +52,11 @@
 // shutdown is dropped with the loop, as asyncio's loop.close() drops it.
 //
 // Cost on the submit path: gate XADD, MPSC push (one XADD), one Load of
-// inScheduled, gate XADD; the loop pays one callback per batch.
+// inScheduled, gate XADD; the loop pays one callback and one Load of the MPSC
+// tail (Empty) per batch. Send: gate XADD, SPSC push (no locked instruction),
+// gate XADD, one Load of ringScheduled. While a claimed slot stays unpublished
+// (its producer was descheduled between claim and publish) the loop re-posts
+// drainIn every iteration instead of sleeping, as its own sleep protocol does.
 
 package multi
 
@@ -475,13 +490,14 @@ func (m *member) kickIn() error {
 
 // drainIn runs queued submissions: protocol steps 2-3. Loop goroutine only.
 func (m *member) drainIn() {
-	m.inScheduled.Store(false) // step 2; pairs with the Load/CAS in kickIn
+	m.inScheduled.Store(false) // step 2: XCHG, the full fence; pairs with the Load/CAS in kickIn
 	n, clean := 0, false
 	defer func() {
-		// Stopped at the batch limit, or a callback is panicking (the panic goes on
-		// to the loop, which reports it and goes on): what is left needs a drain.
+		// Step 3. Stopped at the batch limit, or a callback is panicking (the panic
+		// goes on to the loop, which reports it and goes on), or a claimed slot is
+		// not yet published: what is left needs a drain.
 		// Load/CAS as in kickIn: if a producer already re-kicked, its drain covers the rest.
-		if (!clean || n == m.batch) && !m.inScheduled.Load() && m.inScheduled.CompareAndSwap(false, true) {
+		if (!clean || !m.in.Empty()) && !m.inScheduled.Load() && m.inScheduled.CompareAndSwap(false, true) { // Empty's tail Load pairs with the producer's XADD claim
 			_ = m.loop.Post(m.drainInFn)
 		}
 	}()
@@ -517,13 +533,17 @@ func (g *Group) Send(from, to int, fn func()) error {
 		return ErrGroupClosed
 	}
 	err := m.rings[from].Push(fn)
-	if err == nil {
-		err = m.kickRings()
-	} else {
-		err = fmt.Errorf("multi: Group.Send(%d->%d): %w", from, to, err)
+	// The XADD is the producer's full fence of "group-rings" (docs/protocols.md):
+	// the SPSC publish before it is a plain release store, which kickRings' Load
+	// could otherwise pass. It also lets Close proceed past step 2.
+	m.gate.Add(-1) // pairs with the Load in Close (the push is visible)
+	if err != nil {
+		return fmt.Errorf("multi: Group.Send(%d->%d): %w", from, to, err)
 	}
-	m.gate.Add(-1) // the push is visible; Close may proceed past step 2
-	return err
+	// Close may have stopped loop to by now, and its stop marker then ran fn
+	// (the push preceded the gate's release): a failed kick loses nothing.
+	_ = m.kickRings()
+	return nil
 }
 
 // kickRings is kickIn for the SPSC rings. Any goroutine (a sending loop).
@@ -540,7 +560,7 @@ func (m *member) kickRings() error {
 
 // drainRings runs every message waiting in this loop's rings. Loop goroutine only.
 func (m *member) drainRings() {
-	m.ringScheduled.Store(false) // pairs with the Load/CAS in kickRings
+	m.ringScheduled.Store(false) // XCHG, the full fence; pairs with the Load/CAS in kickRings (after Send's gate XADD)
 	done := false
 	defer func() {
 		if !done && !m.ringScheduled.Load() && m.ringScheduled.CompareAndSwap(false, true) { // as in kickRings
@@ -607,7 +627,7 @@ func (g *Group) Close() error {
 				}
 			}
 		}
-		for _, m := range g.members { // step 3
+		for _, m := range g.members { // step 3: "group-in" as any submission (docs/protocols.md)
 			_ = m.in.Push(m.stopFn)
 			_ = m.kickIn() // fails only if the loop already stopped on its own
 		}
