@@ -15,8 +15,9 @@ package stress
 //     so once every producer has arrived, submitted is fixed and the round is
 //     complete exactly when ran == submitted.
 //   - Only producer 0 declares a stranding, and only after Config.Stranded of
-//     waiting; with KeepGoing it then submits one more item (a later submission
-//     is what rescues a stranded item) and the round goes on.
+//     waiting; with KeepGoing it then submits one more item along every
+//     producer's path (a later submission is what rescues a stranded item) and
+//     the round goes on.
 
 import (
 	"errors"
@@ -74,8 +75,10 @@ type Config struct {
 
 // Target is the handshake under test.
 type Target struct {
-	// Submit hands fn to the consumer; called from producer goroutine p only.
-	// A nil error means fn must run exactly once.
+	// Submit hands fn to the consumer along producer p's path. It is called
+	// from producer goroutine p, except that a rescue (KeepGoing) calls it for
+	// every p from producer 0 while the others wait. A nil error means fn must
+	// run exactly once.
 	Submit func(p int, fn func()) error
 	// State describes the consumer for a stranding report (queue length,
 	// sleeping, ...); may be nil.
@@ -281,14 +284,16 @@ func waitRound(cfg Config, t Target, r uint64, submitted, ran *atomic.Uint64, do
 			mu.Unlock()
 			return false
 		}
-		// Rescue: one more submission (counted like the others) wakes the
+		// Rescue: one more submission per producer's path (counted like the
+		// others; made here while the other producers wait) wakes the
 		// consumer; the stranded items must then run.
-		var rescue atomic.Bool
-		if err := t.Submit(0, func() { rescue.Store(true); ran.Add(1) }); err != nil {
-			fail(fmt.Errorf("stress: round %d rescue submit: %w", r, err))
-			return false
+		for p := range bursts {
+			if err := t.Submit(p, func() { ran.Add(1) }); err != nil {
+				fail(fmt.Errorf("stress: round %d rescue submit: %w", r, err))
+				return false
+			}
+			submitted.Add(1)
 		}
-		submitted.Add(1)
 		rescueBy := time.Now().Add(cfg.Stranded)
 		for ran.Load() < submitted.Load() {
 			if time.Now().After(rescueBy) {
