@@ -188,6 +188,7 @@ type Future[T any] struct {
 	// by CAS (nil -> chan) by waiters; loaded by the winning completer after its
 	// Store of the final state, which closes it. Dekker: waiter CAS then state
 	// Load, versus state Store then waiter Load; at least one side sees the other.
+	// "future-waiter" in docs/protocols.md: the state Store must stay seq-cst.
 	// Placed next to state and loop: an off-loop completer touches state, loop,
 	// waiter, value and err and nothing else, so they sit in the first 56 bytes
 	// (for T = int) and share as few cache lines as the object allows.

@@ -21,8 +21,10 @@ package ringbuf
 //	      pairs with the producer's Load in Push (when its cache says full).
 //	ptail, headCache: producer only.  chead, tailCache: consumer only.
 //
-// Push costs one XCHG (the tail Store) and, only when its cached head says
-// full, one load of the consumer's line. Drain publishes head once per batch.
+// Push costs no locked instruction (the tail publish is a release store, a
+// plain MOV on amd64) and, only when its cached head says full, one load of the
+// consumer's line. Drain publishes head once per batch. The publish is not a
+// full fence: a producer that then checks a flag needs one (docs/protocols.md).
 
 import (
 	"fmt"

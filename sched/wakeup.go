@@ -30,6 +30,9 @@ package sched
 //	L3. waker.wait(timeout): returns on a signal, the timeout, or spuriously;
 //	L4. old := state.Swap(stRunning); if old == stNotified, count it in notifies.
 //
+// This is "loop-sleep" in docs/protocols.md, which names the full fence on each
+// side for every inbox variant (for mpsc: the XADD claim, the claim argument).
+//
 // Why no wakeup is lost (Dekker): P1 < P2 and L1 < L2 in program order, and all
 // four are sequentially consistent. If P2 reads stRunning, it was ordered before L1,
 // so P1 is before L2 and L2 sees the item. Otherwise P2 reads stSleeping and the
