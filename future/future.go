@@ -216,6 +216,9 @@ func New[T any](loop Loop) *Future[T] {
 	}
 	f := &Future[T]{loop: loop}
 	f.th = thunk{pc: thunkPC, r: f}
+	if debugLoops.Load() != 0 { // a debug loop exists (unretrieved.go); pairs with EnableCreationStacks
+		recordCreation(unsafe.Pointer(f), loop)
+	}
 	return f
 }
 
@@ -270,6 +273,7 @@ func (f *Future[T]) Result() (T, error) {
 		return zero, errResultNotSet
 	case stateFinished:
 		if f.err != nil {
+			markRetrieved(unsafe.Pointer(f)) // unretrieved.go
 			return zero, f.err
 		}
 		return f.value, nil
@@ -284,8 +288,12 @@ func (f *Future[T]) Result() (T, error) {
 // carries both what asyncio returns and what it raises, as the contract asks: a
 // caller that must tell a failed future from a pending one checks Done() first.
 func (f *Future[T]) Exception() error {
-	if f.settled() == statePending {
+	s := f.settled()
+	if s == statePending {
 		return errExceptionNotSet
+	}
+	if s == stateFinished && f.err != nil {
+		markRetrieved(unsafe.Pointer(f)) // unretrieved.go
 	}
 	return f.err
 }
@@ -293,8 +301,12 @@ func (f *Future[T]) Exception() error {
 // Err is Awaitable's single-error view: nil on success, the set error, or the
 // *CancelledError; ErrInvalidState while pending.
 func (f *Future[T]) Err() error {
-	if f.settled() == statePending {
+	s := f.settled()
+	if s == statePending {
 		return errNotDone
+	}
+	if s == stateFinished && f.err != nil {
+		markRetrieved(unsafe.Pointer(f)) // unretrieved.go
 	}
 	return f.err
 }
@@ -334,6 +346,7 @@ func (f *Future[T]) SetException(err error) error {
 		return f.lost()
 	}
 	f.err = err
+	armReport(unsafe.Pointer(f), f.loop, err) // before publishing: unretrieved.go
 	return f.publish(stateFinished)
 }
 
@@ -354,6 +367,7 @@ func (f *Future[T]) SetExceptionAllowCancelled(err error) error {
 		return f.lost()
 	}
 	f.err = err
+	armReport(unsafe.Pointer(f), f.loop, err) // before publishing: unretrieved.go
 	return f.publish(stateFinished)
 }
 

@@ -20,6 +20,10 @@ package future
 //   - Get returns a future indistinguishable from New's: pending, no callbacks,
 //     the thunk already bound (it points into the same object, so it survives
 //     reuse unchanged).
+//   - Put ends an armed unretrieved-exception report (unretrieved.go): the
+//     future's life ends at Put, not at collection.
+
+import "unsafe"
 
 // Pool recycles done futures of one loop. The zero value is not usable; create it
 // with NewPool. Loop goroutine only.
@@ -66,6 +70,9 @@ func (p *Pool[T]) Put(f *Future[T]) bool {
 	}
 	if f.disp != dispIdle || f.inline[0] != nil || f.flags&flagLate != 0 || f.waiter.Load() != nil { // waiter: pairs with the CAS in doneChan
 		return false
+	}
+	if s == stateFinished && f.err != nil {
+		endReport(unsafe.Pointer(f)) // its life ends here (unretrieved.go)
 	}
 	var zero T
 	f.value = zero

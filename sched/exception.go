@@ -22,6 +22,9 @@ type ExceptionContext struct {
 	Loop     *Loop         // the loop that ran it
 	Panic    any           // the recovered value (nil for slow reports)
 	Duration time.Duration // how long the callback ran (slow reports)
+	// SourceTraceback: where the future was created, for "Future exception was
+	// never retrieved" in debug mode (asyncio's source_traceback); else nil.
+	SourceTraceback []byte
 }
 
 // ErrPanic and ErrSlowCallback classify reports: errors.Is(ctx.Err, ErrPanic).
@@ -63,6 +66,10 @@ func (e *SlowCallbackError) Unwrap() error { return ErrSlowCallback }
 func DefaultExceptionHandler(ctx ExceptionContext) {
 	if ctx.Stack != nil {
 		log.Printf("ringloop: %s: %v\n%s", ctx.Message, ctx.Err, ctx.Stack)
+		return
+	}
+	if ctx.SourceTraceback != nil {
+		log.Printf("ringloop: %s: %v\nfuture created at:\n%s", ctx.Message, ctx.Err, ctx.SourceTraceback)
 		return
 	}
 	log.Printf("ringloop: %s: %v", ctx.Message, ctx.Err)

@@ -52,6 +52,7 @@ type Loop struct {
 	cfg       config         // immutable after New
 	epoch     time.Time      // immutable after New
 	lifeMu    sync.Mutex     // orders RunForever start/end against Close
+	debugOff  func()         // debug mode: ends future.EnableCreationStacks; set in New, called by Close
 
 	_ cpu.CacheLinePad
 
@@ -123,6 +124,7 @@ func New(opts ...Option) (*Loop, error) {
 		}
 		l.w = w
 	}
+	l.startDebug() // unretrieved.go
 	return l, nil
 }
 
@@ -710,5 +712,6 @@ func (l *Loop) Close() error {
 	l.timersCancelled = 0
 	var drop fifo
 	l.in.drain(&drop, 0)
+	l.endDebug() // unretrieved.go
 	return l.w.close()
 }

@@ -615,6 +615,7 @@ func (t *Task[T]) complete() {
 	default:
 		t.armUnretrieved(err)
 		t.Future.SetException(err)
+		t.Future.MarkRetrieved() // the task reports it itself, as "Task exception ..."
 	}
 }
 
