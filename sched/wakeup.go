@@ -8,7 +8,8 @@ package sched
 //
 // Producer (Loop.PostThreadsafe, Loop.Stop), numbered as in the code:
 //
-//	P1. publish the item: inbox.push (one XADD in the mpsc variant);
+//	P1. publish the item: inbox.push (mpsc: the XADD claim, the full fence;
+//	    the slot publish after it is a release MOV and does not count);
 //	P2. v := state.Load()                       seq-cst; pairs with L1
 //	P3. only if v == stSleeping:
 //	      CAS(stSleeping -> stNotified); only the winner calls waker.signal,
@@ -23,7 +24,7 @@ package sched
 //	L0. if inbox.empty() is false, return (after one yield if the last drain
 //	    took fewer than chaseBatch items); optional yields (WithYieldBeforeSleep,
 //	    default 1 when unlocked) and spin (WithSpin), each polling inbox.empty();
-//	L1. state.Store(stSleeping)                 seq-cst (XCHG); pairs with P2
+//	L1. state.Store(stSleeping)                 seq-cst (XCHG: the full fence); pairs with P2
 //	L2. if !inbox.empty() or stopping: try CAS(stSleeping -> stRunning); if it
 //	    wins, return without sleeping. If it loses, a producer won P3 and its
 //	    signal is on the way: fall through and wait for it (returns at once);
