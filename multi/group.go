@@ -13,26 +13,25 @@
 // Wakeup protocol for in: the publish-then-check handshake "group-in" of
 // docs/protocols.md, which gives the steps, the full fence on each side and
 // why no item is stranded. In short:
-//  1. producer: push fn onto in (its XADD on the MPSC tail is the full fence;
-//     the slot's publish after it is only a release store), then
+//  1. producer: push fn onto in (the slot's publish is a release store only,
+//     a plain MOV on amd64), then
+//     f. gate.Add(-1): the LOCK XADD is the full fence between the publish
+//     and the Load below (it also releases Close's wait, shutdown step 2);
 //     a. Load(inScheduled); if true, done: a drain is queued and has not yet
 //     reached step 2, so it will see fn;
 //     b. else CAS(false, true); the winner posts drainIn with PostThreadsafe
 //     (one post per batch: concurrent kicks coalesce into one).
 //  2. loop, in drainIn: Store(inScheduled, false) (XCHG: the full fence), then
-//     pop until the queue reports nothing more;
-//  3. then check the MPSC's tail-based emptiness (in.Empty): a ticket that was
-//     claimed but whose slot is not yet published counts as present. If any
-//     is, or drainIn stopped at its batch limit (drainBatch, so one busy
-//     producer cannot starve the loop's other work), or a callback panicked,
-//     it re-kicks itself with Post (the loop's own queue). A drain that ends
-//     only on "pop found nothing" would strand an item whose producer read
-//     inScheduled == true before its publish became visible.
+//     pop. A push ordered after the Store sees false and posts a new drain
+//     (1b); a push ordered before it is visible to the pops that follow the
+//     Store. Without the fence of 1f the producer's Load could pass its own
+//     publish, read true, and leave fn stranded until the next submission.
+//  3. drainIn pops at most drainBatch items per call, so one busy producer cannot
+//     starve the loop's other work; if it stopped at the batch limit (or a
+//     callback panicked), it re-kicks itself with Post (the loop's own queue).
 //
 // Wakeup protocol for the rings ("group-rings" in docs/protocols.md): the same
-// with ringScheduled and drainRings, but an SPSC push has no locked
-// instruction, so Send's full fence is the gate's Add(-1), which it makes
-// between its push and kickRings.
+// with Send, ringScheduled and drainRings; Send's fence is its gate.Add(-1) too.
 //
 // Shutdown protocol (Close):
 //  1. set the closed bit on every member's gate: from now on Submit and Send
@@ -52,11 +51,11 @@
 // shutdown is dropped with the loop, as asyncio's loop.close() drops it.
 //
 // Cost on the submit path: gate XADD, MPSC push (one XADD), one Load of
-// inScheduled, gate XADD; the loop pays one callback and one Load of the MPSC
-// tail (Empty) per batch. Send: gate XADD, SPSC push (no locked instruction),
-// gate XADD, one Load of ringScheduled. While a claimed slot stays unpublished
-// (its producer was descheduled between claim and publish) the loop re-posts
-// drainIn every iteration instead of sleeping, as its own sleep protocol does.
+// inScheduled (after the second gate XADD, which is the fence); the loop pays
+// one callback per batch. Send: gate XADD, SPSC push (no locked instruction),
+// gate XADD, one Load of ringScheduled. (Fencing with the consumer's Load of the
+// MPSC tail instead, as the loop's sleep does, measured 2-3x the CPU per
+// submission in BenchmarkGroup loops=1: docs/protocols.md.)
 
 package multi
 
@@ -468,12 +467,16 @@ func (g *Group) SubmitTo(i int, fn func()) error {
 		m.gate.Add(-1) // rejected: never pushed; Close's wait ignores it once it is back to zero
 		return ErrGroupClosed
 	}
-	err := m.in.Push(fn) // unbounded: nil
-	if err == nil {
-		err = m.kickIn()
-	}
-	m.gate.Add(-1) // the push is visible; Close may proceed past step 2
-	return err
+	_ = m.in.Push(fn) // unbounded: nil
+	// Step 1f: the XADD is the producer's full fence of "group-in"
+	// (docs/protocols.md): the slot publish before it is a plain release
+	// store, which kickIn's Load could otherwise pass. It also lets Close
+	// proceed past shutdown step 2.
+	m.gate.Add(-1) // pairs with the Load in Close (the push is visible)
+	// Close may have stopped the loop by now; its stop marker, pushed after
+	// this push, then ran fn: a failed kick loses nothing.
+	_ = m.kickIn()
+	return nil
 }
 
 // kickIn is protocol step 1 after a push. Any goroutine.
@@ -490,14 +493,13 @@ func (m *member) kickIn() error {
 
 // drainIn runs queued submissions: protocol steps 2-3. Loop goroutine only.
 func (m *member) drainIn() {
-	m.inScheduled.Store(false) // step 2: XCHG, the full fence; pairs with the Load/CAS in kickIn
+	m.inScheduled.Store(false) // step 2: XCHG, the full fence; pairs with the Load/CAS in kickIn (after the gate XADD)
 	n, clean := 0, false
 	defer func() {
-		// Step 3. Stopped at the batch limit, or a callback is panicking (the panic
-		// goes on to the loop, which reports it and goes on), or a claimed slot is
-		// not yet published: what is left needs a drain.
+		// Stopped at the batch limit, or a callback is panicking (the panic goes on
+		// to the loop, which reports it and goes on): what is left needs a drain.
 		// Load/CAS as in kickIn: if a producer already re-kicked, its drain covers the rest.
-		if (!clean || !m.in.Empty()) && !m.inScheduled.Load() && m.inScheduled.CompareAndSwap(false, true) { // Empty's tail Load pairs with the producer's XADD claim
+		if (!clean || n == m.batch) && !m.inScheduled.Load() && m.inScheduled.CompareAndSwap(false, true) {
 			_ = m.loop.Post(m.drainInFn)
 		}
 	}()
@@ -533,9 +535,8 @@ func (g *Group) Send(from, to int, fn func()) error {
 		return ErrGroupClosed
 	}
 	err := m.rings[from].Push(fn)
-	// The XADD is the producer's full fence of "group-rings" (docs/protocols.md):
-	// the SPSC publish before it is a plain release store, which kickRings' Load
-	// could otherwise pass. It also lets Close proceed past step 2.
+	// The XADD is the producer's full fence of "group-rings" (docs/protocols.md),
+	// as in SubmitTo: the SPSC publish before it is a plain release store.
 	m.gate.Add(-1) // pairs with the Load in Close (the push is visible)
 	if err != nil {
 		return fmt.Errorf("multi: Group.Send(%d->%d): %w", from, to, err)
@@ -629,6 +630,7 @@ func (g *Group) Close() error {
 		}
 		for _, m := range g.members { // step 3: "group-in" as any submission (docs/protocols.md)
 			_ = m.in.Push(m.stopFn)
+			m.gate.Add(0)  // the full fence of step 1f (LOCK XADD; the gate is closed and drained: it changes nothing)
 			_ = m.kickIn() // fails only if the loop already stopped on its own
 		}
 		var errs []error
