@@ -216,7 +216,7 @@ func New[T any](loop Loop) *Future[T] {
 	}
 	f := &Future[T]{loop: loop}
 	f.th = thunk{pc: thunkPC, r: f}
-	if debugLoops.Load() != 0 { // a debug loop exists (unretrieved.go); pairs with EnableCreationStacks
+	if debugLoops.Load() != 0 { // a debug loop exists (unretrieved.go); pairs with AddDebugLoops
 		recordCreation(unsafe.Pointer(f), loop)
 	}
 	return f

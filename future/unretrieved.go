@@ -73,19 +73,15 @@ var (
 	reports    sync.Map     // uintptr(future) -> *report
 	creations  sync.Map     // uintptr(future) -> *creation (debug mode only)
 	armed      atomic.Int64 // live reports; Add in arm / end, Load in markRetrieved
-	debugLoops atomic.Int32 // loops in debug mode (EnableCreationStacks); Load in New
+	debugLoops atomic.Int32 // loops in debug mode (AddDebugLoops); Load in New
 )
 
-// EnableCreationStacks is for Loop implementations: call it when a loop enters
-// debug mode and call the returned func when it leaves it (or closes). While
+// AddDebugLoops is for Loop implementations: AddDebugLoops(1) when a loop
+// enters debug mode, AddDebugLoops(-1) when it leaves it (or closes). While
 // any loop is in debug mode, New asks its loop's GetDebug and, if true,
 // records where the future is created for the unretrieved-exception report.
 // With no loop in debug mode New pays one atomic load.
-func EnableCreationStacks() (disable func()) {
-	debugLoops.Add(1)
-	var once sync.Once
-	return func() { once.Do(func() { debugLoops.Add(-1) }) }
-}
+func AddDebugLoops(delta int32) { debugLoops.Add(delta) }
 
 // recordCreation stores the creating goroutine's stack for future p if its
 // loop is in debug mode. Off the fast path: New calls it only while

@@ -56,7 +56,7 @@ func dropFailed(l Loop, err error) {
 func TestUnretrievedReportedOnce(t *testing.T) {
 	for _, dbg := range []bool{false, true} {
 		l := &reportLoop{TestLoop: NewTestLoop(), debug: dbg}
-		off := EnableCreationStacks()
+		AddDebugLoops(1)
 		errDropped, errSeen := errors.New("dropped"), errors.New("seen")
 		func() {
 			dropFailed(l, errDropped)
@@ -75,7 +75,7 @@ func TestUnretrievedReportedOnce(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 		got = l.reports()
-		off()
+		AddDebugLoops(-1)
 		l.RunUntilIdle()
 		if len(got) != 2 {
 			t.Fatalf("debug=%v: %d reports, want 2 (dropped, allow-cancelled): %+v", dbg, len(got), got)

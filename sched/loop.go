@@ -52,7 +52,6 @@ type Loop struct {
 	cfg       config         // immutable after New
 	epoch     time.Time      // immutable after New
 	lifeMu    sync.Mutex     // orders RunForever start/end against Close
-	debugOff  func()         // debug mode: ends future.EnableCreationStacks; set in New, called by Close
 
 	_ cpu.CacheLinePad
 

@@ -26,15 +26,16 @@ func (l *Loop) ReportUnretrieved(msg string, err error, created []byte) {
 }
 
 // startDebug and endDebug bracket debug mode for future's creation stacks.
-// New calls startDebug; Close calls endDebug.
+// New calls startDebug; Close calls endDebug, once (Close returns early on a
+// closed loop).
 func (l *Loop) startDebug() {
 	if l.cfg.debug {
-		l.debugOff = future.EnableCreationStacks()
+		future.AddDebugLoops(1)
 	}
 }
 
 func (l *Loop) endDebug() {
-	if l.debugOff != nil {
-		l.debugOff()
+	if l.cfg.debug {
+		future.AddDebugLoops(-1)
 	}
 }
