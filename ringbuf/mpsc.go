@@ -100,8 +100,9 @@ package ringbuf
 // claimed but unpublished ticket counts as not empty. A loop that stores
 // "sleeping" and then calls Empty, against a producer that XADDs tail and
 // then loads the loop state, is a Dekker pair: at least one sees the other.
-// docs/protocols.md ("the claim argument") gives the steps and fences; every
-// handshake over an MPSC must make its check on tail in this way.
+// docs/protocols.md ("the claim argument") gives the steps and fences. A
+// handshake whose consumer looks at the slots instead of tail needs a locked
+// instruction between the producer's publish and its load.
 
 import (
 	"runtime"
