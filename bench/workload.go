@@ -262,7 +262,7 @@ func inboxVariants() []Variant {
 	for _, name := range sched.InboxVariants() {
 		out = append(out, Variant{
 			Name:     name,
-			Doc:      "inbox " + name,
+			Doc:      sched.VariantDoc("inbox", name),
 			Settings: map[string]string{"inbox": name},
 			Options:  []sched.Option{sched.WithInbox(name)},
 		})
@@ -285,7 +285,7 @@ func wakeupVariants() []Variant {
 		for _, name := range sched.WakeupVariants() {
 			v := Variant{
 				Name:     name,
-				Doc:      "wakeup " + name,
+				Doc:      sched.VariantDoc("wakeup", name),
 				Settings: map[string]string{"wakeup": name, "lock_os_thread": fmt.Sprint(lock)},
 				Options:  []sched.Option{sched.WithWakeup(name), sched.WithLockOSThread(lock)},
 			}

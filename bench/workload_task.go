@@ -40,7 +40,7 @@ func coroVariants() []Variant {
 		for _, name := range sched.CoroVariants() {
 			v := Variant{
 				Name:     name,
-				Doc:      "coroutine engine " + name,
+				Doc:      sched.VariantDoc("coro", name),
 				Settings: map[string]string{"coro": name, "lock_os_thread": fmt.Sprint(lock)},
 				Options:  []sched.Option{sched.WithLockOSThread(lock)},
 			}

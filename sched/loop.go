@@ -110,38 +110,10 @@ func New(opts ...Option) (*Loop, error) {
 		return nil, err
 	}
 	l.in = in
-	switch c.wakeup {
-	case "chan", "chan-yield":
-		l.w = newChanWaker(c.wakeup == "chan-yield", &l.state)
-	default:
-		w, err := newKernelWaker(c.wakeup, &l.state)
-		if err != nil {
-			return nil, err
-		}
-		if w == nil {
-			return nil, errors.New("sched: wakeup variant " + c.wakeup + " is not available on this platform")
-		}
-		l.w = w
+	if l.w, err = newWaker(&c, &l.state); err != nil {
+		return nil, err
 	}
 	return l, nil
-}
-
-func newInbox(c *config) (inbox, error) {
-	switch c.inbox {
-	case "mpsc":
-		return newMPSCInbox(false)
-	case "mpsc-cas":
-		return newMPSCInbox(true)
-	case "mutex":
-		return &mutexInbox{}, nil
-	case "chan":
-		return newChanInbox(c.inboxCapacity), nil
-	case "xsync":
-		return newXsync3Inbox(c.inboxCapacity), nil
-	case "xsync4":
-		return newXsync4Inbox(), nil
-	}
-	return nil, errors.New("sched: unknown inbox variant " + c.inbox)
 }
 
 // InboxName and WakeupName report the variants this loop was built with.

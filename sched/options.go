@@ -43,19 +43,6 @@ const (
 	DefaultWakeup = "chan-yield"
 )
 
-var inboxVariants = []string{"mpsc", "mpsc-cas", "mutex", "chan", "xsync", "xsync4"}
-
-// InboxVariants returns every inbox name WithInbox accepts, the default first.
-func InboxVariants() []string { return append([]string(nil), inboxVariants...) }
-
-// WakeupVariants returns every wakeup name WithWakeup accepts, the default first.
-func WakeupVariants() []string {
-	if kernelWakers {
-		return []string{"chan-yield", "chan", "eventfd", "futex"}
-	}
-	return []string{"chan-yield", "chan"}
-}
-
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -68,8 +55,8 @@ func contains(list []string, s string) bool {
 // WithInbox selects the cross-goroutine queue: one of InboxVariants().
 func WithInbox(name string) Option {
 	return func(c *config) error {
-		if !contains(inboxVariants, name) {
-			return fmt.Errorf("sched: WithInbox(%q): unknown inbox variant, want one of %q", name, inboxVariants)
+		if v := InboxVariants(); !contains(v, name) {
+			return fmt.Errorf("sched: WithInbox(%q): unknown inbox variant, want one of %q", name, v)
 		}
 		c.inbox = name
 		return nil

@@ -69,12 +69,20 @@ func (lt *loopTasks) startNext() {
 	}
 }
 
+// numCoroVariants is the number of "coro" rows in the variant table
+// (TestVariantTable checks it).
 const numCoroVariants = 3
 
+// coroIndex returns name's index in CoroVariants(), or -1. No allocation: WithCoro
+// calls it per task.
 func coroIndex(name string) int {
-	for i, v := range CoroVariants() {
-		if v == name {
-			return i
+	i := 0
+	for _, r := range variantTable {
+		if r.Part == "coro" {
+			if r.Name == name {
+				return i
+			}
+			i++
 		}
 	}
 	return -1
@@ -121,7 +129,7 @@ func tasksOfSlow(l *Loop) *loopTasks {
 func (lt *loopTasks) engine(i int) coro.Engine {
 	e := lt.engines[i]
 	if e == nil {
-		e, _ = coro.New(CoroVariants()[i], lt.hooks)
+		e = newEngine(i, lt.hooks)
 		lt.engines[i] = e
 	}
 	return e

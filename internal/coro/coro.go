@@ -2,7 +2,8 @@
 // body) until the job suspends itself, and later resumes it exactly where it stopped.
 // It knows nothing about loops, futures or tasks; sched's task.go drives it.
 //
-// Three engines, chosen per task by name (Variants):
+// Three engines, chosen per task by name (New); package sched's variant table
+// lists them with their docs:
 //
 //   - "coro": the runtime's coroutine switch (what iter.Pull uses: one direct
 //     goroutine-to-goroutine hand-off on the same thread, no scheduler, ~57 ns a
@@ -61,10 +62,6 @@ const (
 	Goroutine  = "goroutine"   // a goroutine per task, channel hand-off
 )
 
-// Variants returns every coroutine engine name WithCoro accepts, default first.
-func Variants() []string {
-	return []string{Pull, PullNoPool, Goroutine}
-}
 
 // DefaultPoolMax bounds how many idle coroutines one loop keeps parked. An idle
 // coroutine costs its goroutine (a few KiB of stack); beyond the bound, finished
