@@ -636,4 +636,3 @@ const (
 	CoroPullNoPool = coro.PullNoPool // a new runtime coroutine per task
 	CoroGoroutine  = coro.Goroutine  // a goroutine per task, channel hand-off
 )
-

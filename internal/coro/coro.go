@@ -62,7 +62,6 @@ const (
 	Goroutine  = "goroutine"   // a goroutine per task, channel hand-off
 )
 
-
 // DefaultPoolMax bounds how many idle coroutines one loop keeps parked. An idle
 // coroutine costs its goroutine (a few KiB of stack); beyond the bound, finished
 // coroutines are ended instead of parked.
