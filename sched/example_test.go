@@ -104,3 +104,27 @@ func ExampleGather() {
 	// timed out: true slow task cancelled: true
 	// 14 <nil>
 }
+
+// WaitFor over a Gather: a future completed by another goroutine and a task,
+// awaited together with a deadline. On a timeout WaitFor cancels what it waited
+// for (the gathering, and through it the children).
+func ExampleWaitFor() {
+	total, err := sched.Run(func(c *sched.Coro) (int, error) {
+		loop := c.Loop()
+		f := sched.CreateFuture[int](loop)
+		go func() { f.SetResult(41) }() // a Future completes from any goroutine
+		t, _ := sched.CreateTask(loop, func(c *sched.Coro) (int, error) {
+			if err := c.Sleep(10 * time.Millisecond); err != nil {
+				return 0, err // cancelled while sleeping
+			}
+			return 1, nil
+		})
+		both, err := sched.WaitFor(c, sched.Gather(loop, []sched.AwaitableOf[int]{f, t}), time.Second)
+		if err != nil {
+			return 0, err // sched.ErrTimeout after a second; the gathering and its children are cancelled
+		}
+		return both[0] + both[1], nil
+	})
+	fmt.Println(total, err)
+	// Output: 42 <nil>
+}
