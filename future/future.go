@@ -102,7 +102,7 @@
 //
 // The first inlineSlots callbacks live in the Future (no allocation); the rest in
 // the overflow block (callbacks.go; one allocation for the next six). inlineSlots is 2 by default and 1 with -tags future_inline1, so
-// both builds stay measurable (docs/notes/future.md has the numbers).
+// both builds stay measurable (docs/DESIGN.md has the numbers).
 package future
 
 import (

@@ -206,7 +206,7 @@ func (l *Loop) postSlow(fn func()) error {
 // scheduled now. The common case is a future this goroutine completed before
 // RunForever: with no loop goroutine yet, InLoop is false and the completion took
 // the cross-goroutine path, so without this its callbacks would run after
-// everything Posted later (docs/notes/conformance.md #3). Only the owner calls
+// everything Posted later. Only the owner calls
 // Post or CallSoon while the loop is not running, so it may act as the inbox's
 // consumer, as Close does.
 func (l *Loop) drainBeforeRun() {

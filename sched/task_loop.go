@@ -26,8 +26,8 @@ package sched
 //     (1) when such a loop's last pending task finishes, its engines' parked
 //     coroutines are ended right there, inside the run; (2) shutdownTasks outside a
 //     run does not switch to a runtime coroutine: it reports the task and leaves
-//     its coroutine parked (goroutine-engine tasks are destroyed as usual; see
-//     docs/notes/task.md). Run does its shutdown inside a final run.
+//     its coroutine parked (goroutine-engine tasks are destroyed as usual). Run
+//     does its shutdown inside a final run.
 
 import (
 	"fmt"
