@@ -8,9 +8,8 @@
 //   - "coro": the runtime's coroutine switch (what iter.Pull uses: one direct
 //     goroutine-to-goroutine hand-off on the same thread, no scheduler, ~90 ns a
 //     round trip here, BenchmarkFloor/op=coroswitch), with the coroutines pooled
-//     per loop: a finished job parks its
-//     coroutine in the pool and the next spawn reuses it, so a spawn pays no new
-//     goroutine once the pool is warm.
+//     per loop: a finished job parks its coroutine in the pool and the next spawn
+//     reuses it, so a spawn pays no new goroutine once the pool is warm.
 //   - "coro-nopool": the same switch, a fresh iter.Pull per job (the cost the pool
 //     saves, kept to be measured).
 //   - "goroutine": a goroutine per job, resumed and suspended through two unbuffered
