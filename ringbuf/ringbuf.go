@@ -1,4 +1,4 @@
-// Package ringbuf holds the queues every ringloop scheduler stands on:
+// Package ringbuf holds the lock-free queues every ringloop scheduler stands on.
 //
 //   - MPSC: the cross-goroutine inbox of a loop. Many producers, one consumer,
 //     one XADD per push in the common case, unbounded by default (linked,
