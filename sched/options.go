@@ -44,35 +44,14 @@ const (
 	DefaultWakeup = "chan-yield"
 )
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // WithInbox selects the cross-goroutine queue: one of InboxVariants().
 func WithInbox(name string) Option {
-	return func(c *config) error {
-		if v := InboxVariants(); !contains(v, name) {
-			return fmt.Errorf("sched: WithInbox(%q): unknown inbox variant, want one of %q", name, v)
-		}
-		c.inbox = name
-		return nil
-	}
+	return func(c *config) error { return setVariant(&c.inbox, "inbox", "WithInbox", name) }
 }
 
 // WithWakeup selects the sleep/wake mechanism: one of WakeupVariants().
 func WithWakeup(name string) Option {
-	return func(c *config) error {
-		if v := WakeupVariants(); !contains(v, name) {
-			return fmt.Errorf("sched: WithWakeup(%q): unknown wakeup variant, want one of %q", name, v)
-		}
-		c.wakeup = name
-		return nil
-	}
+	return func(c *config) error { return setVariant(&c.wakeup, "wakeup", "WithWakeup", name) }
 }
 
 // WithLockOSThread makes RunForever lock the loop goroutine to its OS thread for

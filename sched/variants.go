@@ -16,6 +16,7 @@ package sched
 
 import (
 	"errors"
+	"fmt"
 	"sync/atomic"
 
 	"github.com/ringloop/ringloop/internal/coro"
@@ -110,6 +111,17 @@ func variantRowOf(part, name string) *variantRow {
 			return r
 		}
 	}
+	return nil
+}
+
+// setVariant stores name in *dst if part has a variant called name on this
+// platform; otherwise it returns an error naming the option, the value and the
+// accepted names.
+func setVariant(dst *string, part, option, name string) error {
+	if variantRowOf(part, name) == nil {
+		return fmt.Errorf("sched: %s(%q): unknown %s variant, want one of %q", option, name, part, variantNames(part))
+	}
+	*dst = name
 	return nil
 }
 
