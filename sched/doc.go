@@ -38,7 +38,8 @@
 //
 // One iteration (runOnce in loop.go), asyncio's _run_once:
 //
-//  1. purge cancelled timers when more than half of the heap is cancelled;
+//  1. purge cancelled timers when more than 100 are pending and more than half
+//     of them are cancelled (asyncio's rule);
 //  2. if nothing is ready and the loop is not stopping, sleep until the next timer
 //     or a wakeup (the sleep protocol: wakeup.go, and docs/protocols.md in the
 //     repository);
