@@ -1,6 +1,6 @@
 package bench_test
 
-// future_test.go: BenchmarkFuture, the Future workloads of issue 4 on sched's
+// future_test.go: BenchmarkFuture, the Future workloads on sched's
 // loop, shaped exactly like bench/peers' future_roundtrip and future_cross_thread
 // so the Go and Python rows divide the same work:
 //

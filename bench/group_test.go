@@ -263,7 +263,7 @@ func benchGroup(b *testing.B, loops int, route multi.Route, spin int, pinned boo
 // BenchmarkRunningLoop: sched.RunningLoop() called b.N times from inside one
 // callback of a running loop (where=callback), and outside any loop
 // (where=outside, the error path). Compare where=callback with Floor/op=call
-// plus one atomic load (the budget).
+// plus one atomic load (the budget bench/targets.py grades).
 func BenchmarkRunningLoop(b *testing.B) {
 	b.Run("where=callback", func(b *testing.B) {
 		l, err := sched.New()

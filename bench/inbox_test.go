@@ -84,7 +84,7 @@ func must[T any](v T, err error) T {
 	return v
 }
 
-// parker is the loop's sleep handshake (DESIGN.md, "Wakeup") for the
+// parker is the loop's sleep handshake (docs/protocols.md) for the
 // benchmark's polled consumers:
 //
 //  1. producer: push (a seq-cst RMW or a lock), then load state;
@@ -121,7 +121,7 @@ func (p *parker) notify() {
 		// The consumer now sits in this P's runnext. A waker that keeps
 		// running leaves it there until a preemption or a steal, and with
 		// every P busy with producers nobody steals: ~10 ms of queue growth
-		// (DESIGN.md, "waker keeps running"). Yield once so it runs now.
+		// (docs/DESIGN.md, measured facts). Yield once so it runs now.
 		runtime.Gosched()
 	}
 }

@@ -1,6 +1,6 @@
 package bench_test
 
-// sched_test.go: the event loop's benchmarks (issue 5) and their floors.
+// sched_test.go: the event loop's benchmarks and their floors.
 //
 //   - BenchmarkFloor/op=call: calling funcs from a preallocated slice.
 //   - BenchmarkFloor/op=heap/pending=N: container/heap push + pop with N pending,
@@ -282,7 +282,7 @@ func benchThreadsafe(b *testing.B, producers int, opts ...sched.Option) {
 			}
 		}()
 	}
-	x := probeXcore() // cross-core round trip right before the sample (DESIGN.md: placement drifts)
+	x := probeXcore() // cross-core round trip right before the sample (docs/DESIGN.md: placement drifts)
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := wakeProcCPU()

@@ -95,7 +95,7 @@ func BenchmarkTask(b *testing.B) {
 
 // callbackOps are the same ops written as callback-style step functions, no
 // coroutine at all (coro=callback): what a task costs without its switch, the
-// design the issue suggests measuring beside the coroutine engines. Each returns
+// design measured beside the coroutine engines. Each returns
 // the step to post first; it completes done after b.N ops.
 var callbackOps = map[string]func(b *testing.B, l *sched.Loop, done *future.Future[int]) func(){
 	"await-pending": func(b *testing.B, l *sched.Loop, done *future.Future[int]) func() {
@@ -179,7 +179,8 @@ func runCallbackBench(b *testing.B, op func(*testing.B, *sched.Loop, *future.Fut
 
 // BenchmarkTaskLocked is BenchmarkTask on a loop locked to its OS thread
 // (sched.WithLockOSThread(true)), where a goroutine hand-off is a futex round
-// trip (DESIGN.md: ~28 us) while a coroutine switch stays on the thread.
+// trip (an await-pending on the goroutine engine: ~68 us, docs/results.md)
+// while a coroutine switch stays on the thread.
 func BenchmarkTaskLocked(b *testing.B) {
 	for _, op := range taskOps[1:2] {
 		for _, coro := range sched.CoroVariants() {

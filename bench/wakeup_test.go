@@ -16,7 +16,7 @@ package bench_test
 // (the woken goroutine gets the waker's P at once). waker=runs: the waker keeps
 // running (spins on an atomic) until the woken side has run; a goroutine readied
 // by a running waker waits in the waker's runnext until another P steals it
-// (DESIGN.md: ~100 us here). Before each wake the woken side is known to be
+// (docs/DESIGN.md: ~75 us at best here, milliseconds on a busy VM). Before each wake the woken side is known to be
 // asleep. Latency is from just before the submit (or signal) to the first line
 // of the woken callback; p50-ns, p99-ns, p999-ns are over the b.N wakes.
 // idle-cpu-pct is the process CPU over 50 ms with nothing scheduled (getrusage);

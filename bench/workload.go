@@ -262,7 +262,7 @@ func inboxVariants() []Variant {
 	for _, name := range sched.InboxVariants() {
 		out = append(out, Variant{
 			Name:     name,
-			Doc:      "inbox " + name,
+			Doc:      sched.VariantDoc("inbox", name),
 			Settings: map[string]string{"inbox": name},
 			Options:  []sched.Option{sched.WithInbox(name)},
 		})
@@ -280,14 +280,24 @@ func threadVariants() []Variant {
 
 // wakeupVariants: every wakeup mechanism, unlocked and locked.
 func wakeupVariants() []Variant {
+	return partVariants("wakeup", sched.WakeupVariants(), func(name string) []sched.Option {
+		return []sched.Option{sched.WithWakeup(name)}
+	})
+}
+
+// partVariants is one Variant per name of a part of sched's variant table, with
+// its doc from the table, first on an unlocked loop, then on a loop locked to its
+// OS thread (names suffixed "-locked"). opts gives the loop options that select
+// the variant (none when the variant is chosen per task, as coroutine engines are).
+func partVariants(part string, names []string, opts func(name string) []sched.Option) []Variant {
 	var out []Variant
 	for _, lock := range []bool{false, true} {
-		for _, name := range sched.WakeupVariants() {
+		for _, name := range names {
 			v := Variant{
 				Name:     name,
-				Doc:      "wakeup " + name,
-				Settings: map[string]string{"wakeup": name, "lock_os_thread": fmt.Sprint(lock)},
-				Options:  []sched.Option{sched.WithWakeup(name), sched.WithLockOSThread(lock)},
+				Doc:      sched.VariantDoc(part, name),
+				Settings: map[string]string{part: name, "lock_os_thread": fmt.Sprint(lock)},
+				Options:  append(opts(name), sched.WithLockOSThread(lock)),
 			}
 			if lock {
 				v.Name += "-locked"

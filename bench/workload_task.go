@@ -33,25 +33,10 @@ func init() {
 	})
 }
 
-// coroVariants: every coroutine engine, loop unlocked and locked.
+// coroVariants: every coroutine engine, loop unlocked and locked (the engine is
+// chosen per task, from Settings["coro"], not by a loop option).
 func coroVariants() []Variant {
-	var out []Variant
-	for _, lock := range []bool{false, true} {
-		for _, name := range sched.CoroVariants() {
-			v := Variant{
-				Name:     name,
-				Doc:      "coroutine engine " + name,
-				Settings: map[string]string{"coro": name, "lock_os_thread": fmt.Sprint(lock)},
-				Options:  []sched.Option{sched.WithLockOSThread(lock)},
-			}
-			if lock {
-				v.Name += "-locked"
-				v.Doc += ", loop locked to its OS thread"
-			}
-			out = append(out, v)
-		}
-	}
-	return out
+	return partVariants("coro", sched.CoroVariants(), func(string) []sched.Option { return nil })
 }
 
 func runTask(cfg Config, v Variant) (*Result, error) {

@@ -18,7 +18,7 @@ package bench
 //
 // wakeup: the threadsafe workload with one op in flight per producer, so the
 // loop has gone idle (or is spinning, per WithSpin) when each op arrives.
-// DESIGN.md asks for both waker behaviours, and the two modes give them: in
+// Both waker behaviours matter (docs/DESIGN.md), and the two modes give them: in
 // closed loop the producer spins on its slot after submitting (the waker
 // keeps running: the readied loop goroutine may wait in the waker's runnext);
 // open loop at a rate below ~5,000/s puts the producer to sleep in the pacer

@@ -72,7 +72,7 @@ func TestAllocsDispatchAndRegistration(t *testing.T) {
 }
 
 func TestFutureSize(t *testing.T) {
-	// Recorded in docs/notes/future.md: the size class decides the allocation.
+	// The size class decides the allocation (docs/DESIGN.md: 104 bytes, class 112).
 	t.Logf("inlineSlots=%d: sizeof(Future[int]) = %d bytes, Future[struct{}] = %d",
 		inlineSlots, unsafe.Sizeof(Future[int]{}), unsafe.Sizeof(Future[struct{}]{}))
 }

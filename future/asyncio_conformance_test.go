@@ -3,8 +3,8 @@ package future
 // asyncio_conformance_test.go: Future checked against asyncio's documented
 // behaviour (docs.python.org/3/library/asyncio-future.html) and CPython's
 // Lib/asyncio/futures.py / Modules/_asynciomodule.c, on the TestLoop. Each test
-// names the rule it checks. A divergence not fixed yet is skipped with a pointer to
-// docs/notes/conformance.md.
+// names the rule it checks. Deliberate departures from asyncio are listed, with
+// their reasons, in docs/DESIGN.md.
 
 import (
 	"errors"

@@ -2,7 +2,7 @@ package future
 
 // callbacks.go: the loop-owned callback list of a Future — inline slots, then an
 // overflow block — and the dispatch that runs it. The ordering argument and the
-// dispatch states are in the package comment (future.go).
+// dispatch states are at the top of future.go.
 //
 // Representation (all loop-owned):
 //   - inline[i] is the closure pointer of the i-th registration (a func value is a

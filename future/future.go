@@ -4,12 +4,32 @@
 // completion from any goroutine: the state changes with one CAS, the callback list
 // belongs to the loop goroutine, and the first callbacks live inline in the Future.
 //
+// The first thing a user does is make a Future on a loop, hand it to whoever will
+// complete it, and wait for it: with a done-callback, or from a Task with
+// sched.Await, or from plain Go with Wait:
+//
+//	f := future.New[int](loop)                 // sched.CreateFuture(loop) does the same
+//	f.AddDoneCallback(func(f *future.Future[int]) { v, err := f.Result(); ... })
+//	go func() { f.SetResult(42) }()            // any goroutine; the callback runs on the loop
+//
+// SetResult, SetException and Cancel may be called from any goroutine; exactly one
+// of them wins. Callbacks and their registration belong to the loop goroutine. Go
+// runs a function in a goroutine and completes a future with its result; Wait
+// blocks plain Go code (never the loop goroutine) until the future is done.
+//
 // future does not import sched: a Future needs only a Loop (Post, PostThreadsafe,
-// InLoop). NewTestLoop gives a minimal single-goroutine Loop for tests.
+// InLoop). NewTestLoop gives a minimal single-goroutine Loop for tests and
+// examples.
+package future
+
+// future.go: the Future itself: its state machine, its loop-owned callback list
+// and how a completion reaches the loop.
 //
 // # State
 //
-// state is the only word more than one goroutine writes:
+// Two words are written by more than one goroutine: waiter (CASed nil -> chan by
+// any goroutine that blocks in Wait or asks for DoneChan; see the field) and
+// state, which every completer races for:
 //
 //	pending --CAS--> completing --Store--> finished   (SetResult, SetException)
 //	pending --CAS--> completing --Store--> cancelled  (Cancel)
@@ -102,8 +122,7 @@
 //
 // The first inlineSlots callbacks live in the Future (no allocation); the rest in
 // the overflow block (callbacks.go; one allocation for the next six). inlineSlots is 2 by default and 1 with -tags future_inline1, so
-// both builds stay measurable (docs/notes/future.md has the numbers).
-package future
+// both builds stay measurable (docs/DESIGN.md has the numbers).
 
 import (
 	"errors"

@@ -287,7 +287,7 @@ func TestCompletionOnLoopWithoutCallbacksPostsNothing(t *testing.T) {
 
 // TestAddAfterDoneIsCallSoon: asyncio's add_done_callback on a done future is
 // call_soon(fn), so it runs after everything scheduled before the add, also when
-// the completion's own callbacks have not run yet (docs/notes/conformance.md #1).
+// the completion's own callbacks have not run yet.
 func TestAddAfterDoneIsCallSoon(t *testing.T) {
 	l := NewTestLoop()
 	f := New[int](l)
@@ -471,7 +471,7 @@ func TestRemoveDuringOtherCallbackDoesNotUnschedule(t *testing.T) {
 
 func TestPanickingCallbackKeepsTheRest(t *testing.T) {
 	// asyncio: each callback is its own handle; the one after a raising callback
-	// runs next, before anything scheduled later (conformance #9).
+	// runs next, before anything scheduled later (as asyncio's handles do).
 	l := NewTestLoop()
 	var r rec
 	f := New[int](l)

@@ -9,7 +9,7 @@ package future
 // f.runCallbacks, or func() { f.runCallbacks() }) allocate that closure object on
 // the heap: a second allocation per future (BenchmarkRoundTrip/dispatch=closure
 // versus dispatch=thunk: 2 allocs instead of 1, and about +20..30 ns of CPU per
-// round trip on the shared 2-vCPU machine; docs/notes/future.md). Instead every Future embeds a thunk laid out exactly like the
+// round trip on the shared 2-vCPU machine; docs/DESIGN.md). Instead every Future embeds a thunk laid out exactly like the
 // closure object that closureOf builds, and dispatcher() returns a func value
 // pointing at that embedded thunk. Calling it runs closureOf's literal, which reads
 // its captured runner from the thunk.

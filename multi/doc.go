@@ -5,7 +5,7 @@
 //
 //	g, err := multi.NewGroup()              // one loop per allowed CPU, pinned
 //	...
-//	err = g.Submit(key, func() { ... })     // runs on the loop key hashes to
+//	err = g.SubmitKey(key, func() { ... })  // runs on the loop key hashes to
 //	...
 //	err = g.Close()                         // runs everything accepted, then stops
 //

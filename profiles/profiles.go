@@ -4,6 +4,10 @@
 // threshold (OutlierRecorder), and a summary of what the loop goroutine was doing
 // in that window (SummarizeTrace).
 //
+// The first thing a user does is run loadgen with -profile DIR (or
+// -trace-outliers DIR) and read the result with `loadgen pprof top FILE`;
+// in Go, stop, err := profiles.Start(dir, workload, variant) around a run.
+//
 // Files this package writes, all under one directory chosen by the caller:
 //
 //	<workload>-<variant>.cpu.pb.gz      CPU profile (runtime/pprof, gzipped proto)

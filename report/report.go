@@ -3,6 +3,10 @@
 // throughput bar chart with confidence intervals, the ratio table and the machine
 // it ran on; and the same plots as standalone SVG files.
 //
+// The first thing a user does is render saved runs: `loadgen report -o r.html
+// a.json b.json` on the command line, or WriteHTML(w, files...) with files read
+// by results.ReadFile.
+//
 // Invariants:
 //   - The HTML needs no network: styles, the SVG plots and the one small script
 //     (a self-check that marks each plot as rendered) are inline; there is no

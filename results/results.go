@@ -3,6 +3,9 @@
 // (cmd/loadgen) and the tools that render (package report, loadgen report):
 // a report is drawn from exactly these fields.
 //
+// The first thing a user does is read what `loadgen -json out.json` wrote:
+// f, err := results.ReadFile("out.json").
+//
 // Invariants:
 //   - Schema is SchemaV1 ("ringloop.loadgen/v1") in everything Write produces;
 //     ReadFile refuses any other schema, so a renderer never guesses.

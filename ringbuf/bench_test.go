@@ -44,19 +44,6 @@ func BenchmarkSPSCPushDrain(b *testing.B) {
 	}
 }
 
-func BenchmarkDequePushPop(b *testing.B) {
-	var d Deque[func()]
-	fn := func() {}
-	buf := make([]func(), 0, 64)
-	b.ReportAllocs()
-	for i := 0; i < b.N; i += 64 {
-		for j := 0; j < 64; j++ {
-			d.PushBack(fn)
-		}
-		buf = d.PopBatch(buf[:0], 0)
-	}
-}
-
 // BenchmarkMPSCGrow: pushes into a queue nobody drains, so every segment is
 // freshly allocated (the cost a burst pays while the consumer is away).
 func BenchmarkMPSCGrow(b *testing.B) {

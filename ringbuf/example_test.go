@@ -40,13 +40,3 @@ func ExampleWithCapacity() {
 	// <nil> <nil> true
 	// 1 <nil> [2 3]
 }
-
-func ExampleDeque() {
-	var d ringbuf.Deque[string]
-	d.PushBack("a")
-	d.PushBack("b")
-	d.PushBack("c")
-	front, _ := d.PopFront()
-	fmt.Println(front, d.PopBatch(nil, 0), d.Len())
-	// Output: a [b c] 0
-}

@@ -8,58 +8,6 @@ import (
 // Fuzz targets: random operation sequences against a slice model. Each byte
 // is one operation; the seeds below run in plain `go test`.
 
-func FuzzDeque(f *testing.F) {
-	f.Add([]byte{0, 0, 0, 1, 2, 3})
-	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0x13, 4})
-	f.Add([]byte{4, 1, 2, 0, 0x22, 0x50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x31})
-	f.Fuzz(func(t *testing.T, ops []byte) {
-		var d Deque[int]
-		var model []int
-		next := 0
-		for _, op := range ops {
-			switch op & 7 {
-			case 0, 5, 6: // push (weighted so the deque grows)
-				d.PushBack(next)
-				model = append(model, next)
-				next++
-			case 1:
-				v, ok := d.PopFront()
-				if ok != (len(model) > 0) || (ok && v != model[0]) {
-					t.Fatalf("PopFront = %d,%v; model %v", v, ok, model)
-				}
-				if ok {
-					model = model[1:]
-				}
-			case 2, 3:
-				max := int(op >> 3)
-				got := d.PopBatch(nil, max)
-				k := len(model)
-				if max > 0 && max < k {
-					k = max
-				}
-				if len(got) != k {
-					t.Fatalf("PopBatch(%d) gave %d elements, want %d", max, len(got), k)
-				}
-				for i := range got {
-					if got[i] != model[i] {
-						t.Fatalf("PopBatch[%d] = %d, want %d", i, got[i], model[i])
-					}
-				}
-				model = model[k:]
-			case 4:
-				if op>>3 == 0 {
-					d.Clear()
-					model = nil
-				}
-			case 7:
-			}
-			if d.Len() != len(model) {
-				t.Fatalf("Len %d, model %d", d.Len(), len(model))
-			}
-		}
-	})
-}
-
 func FuzzBoundedMPSC(f *testing.F) {
 	f.Add(uint8(3), uint8(1), false, []byte{0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 3})
 	f.Add(uint8(1), uint8(0), true, []byte{0, 0, 1, 0, 2, 0, 0x13})

@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// TestMPSCSleepHandshake runs the loop's sleep protocol (DESIGN.md,
-// "Wakeup") over the MPSC and checks that no wakeup is lost:
+// TestMPSCSleepHandshake runs the loop's sleep protocol (docs/protocols.md)
+// over the MPSC and checks that no wakeup is lost:
 //
 //  1. producer: Push (XADD on tail), then load state;
 //  2. only if it reads sleeping: CAS sleeping -> notified, send a token;

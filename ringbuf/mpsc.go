@@ -81,7 +81,10 @@ package ringbuf
 // seg.base) and the slot write. Bounded mode adds two plain loads (headPub,
 // tail) and no locked instruction; the CAS build replaces the XADD with a
 // LOCK CMPXCHG loop (one per attempt). Once per S pushes one producer links
-// a segment (three XCHG stores and a pool take). The consumer's Drain has
+// a segment (link): four atomic Stores, each an XCHG, for a fresh segment (its
+// base and prev, tailSeg, the old tail's next; plus the allocation), five for
+// one from the overflow sync.Pool (its next as well), seven for one from the
+// pool ring (the cell and poolR as well). The consumer's Drain has
 // no locked instruction at all: plain loads of slot.seq and one release MOV
 // of headPub per batch.
 //
@@ -356,7 +359,7 @@ func (q *MPSC[T]) Pop() (T, bool) {
 		return zero, false
 	}
 	sl := &q.headSeg.slots[h&q.mask]
-	if sl.seq.Load() != h+1 { // pairs with seq.Store in Push
+	if sl.seq.Load() != h+1 { // pairs with the publish in put
 		return zero, false
 	}
 	v := sl.val
@@ -379,7 +382,7 @@ func (q *MPSC[T]) Drain(max int, fn func(T)) int {
 			break
 		}
 		sl := &q.headSeg.slots[h&q.mask]
-		if sl.seq.Load() != h+1 { // pairs with seq.Store in Push
+		if sl.seq.Load() != h+1 { // pairs with the publish in put
 			break
 		}
 		v := sl.val
@@ -406,7 +409,7 @@ func (q *MPSC[T]) DrainTo(buf []T, max int) []T {
 			break
 		}
 		sl := &q.headSeg.slots[h&q.mask]
-		if sl.seq.Load() != h+1 { // pairs with seq.Store in Push
+		if sl.seq.Load() != h+1 { // pairs with the publish in put
 			break
 		}
 		buf = append(buf, sl.val)

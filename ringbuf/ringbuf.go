@@ -1,13 +1,21 @@
-// Package ringbuf holds the queues every ringloop scheduler stands on:
+// Package ringbuf holds the lock-free queues every ringloop scheduler stands on.
 //
 //   - MPSC: the cross-goroutine inbox of a loop. Many producers, one consumer,
 //     one XADD per push in the common case, unbounded by default (linked,
 //     recycled segments) or soft-bounded with ErrFull.
 //   - SPSC: a bounded power-of-two ring for loop-to-loop channels.
-//   - Deque: the single-goroutine FIFO behind CallSoon, no atomics.
+//
+// The first thing a user does is make an MPSC and give its producer and consumer
+// ends to different goroutines:
+//
+//	q, err := ringbuf.NewMPSC[func()]()  // unbounded; WithCapacity bounds it
+//	...
+//	_ = q.Push(fn)                        // any goroutine
+//	q.Drain(0, func(fn func()) { fn() })  // the one consumer goroutine
 //
 // Each structure lives in its own file whose header states its invariants and
-// its memory-ordering argument.
+// its memory-ordering argument. (The loop's own single-goroutine FIFO has no
+// atomics and lives with the loop, in package sched.)
 package ringbuf
 
 import (

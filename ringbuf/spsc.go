@@ -15,16 +15,20 @@ package ringbuf
 //
 // # Memory ordering
 //
-//	tail  producer Store(t+1) publishes buf[t&mask]; pairs with the
+//	tail  producer publish(t+1) publishes buf[t&mask]; pairs with the
 //	      consumer's Load in Pop/Drain/DrainTo/Len.
-//	head  consumer Store(h) publishes "slots before h are free and cleared";
+//	head  consumer publish(h) publishes "slots before h are free and cleared";
 //	      pairs with the producer's Load in Push (when its cache says full).
 //	ptail, headCache: producer only.  chead, tailCache: consumer only.
 //
-// Push costs no locked instruction (the tail publish is a release store, a
-// plain MOV on amd64) and, only when its cached head says full, one load of the
-// consumer's line. Drain publishes head once per batch. The publish is not a
-// full fence: a producer that then checks a flag needs one (docs/protocols.md).
+// publish is a release store (release_amd64.go): a plain MOV on amd64, an
+// atomic.Store (XCHG) in -race and ringbuf_xchgpublish builds and STLR on arm64.
+// Release is all the ring itself needs. It is not a full fence: a caller that
+// pushes and then loads another word (a sleep flag: a store-then-load
+// handshake) must put a locked instruction between the two (docs/protocols.md).
+// Push has no locked instruction on amd64: a store of the element, the tail
+// MOV and, only when its cached head says full, one load of the consumer's
+// line. Drain publishes head once per batch.
 
 import (
 	"fmt"
@@ -65,7 +69,7 @@ func NewSPSC[T any](capacity int) (*SPSC[T], error) {
 func (q *SPSC[T]) Push(v T) error {
 	t := q.ptail
 	if t-q.headCache > q.mask {
-		q.headCache = q.head.Load() // pairs with head.Store in Pop/Drain
+		q.headCache = q.head.Load() // pairs with the head publish in Pop/Drain
 		if t-q.headCache > q.mask {
 			return ErrFull
 		}
@@ -81,7 +85,7 @@ func (q *SPSC[T]) Pop() (T, bool) {
 	var zero T
 	h := q.chead
 	if h == q.tailCache {
-		q.tailCache = q.tail.Load() // pairs with tail.Store in Push
+		q.tailCache = q.tail.Load() // pairs with the tail publish in Push
 		if h == q.tailCache {
 			return zero, false
 		}
@@ -98,7 +102,7 @@ func (q *SPSC[T]) Pop() (T, bool) {
 func (q *SPSC[T]) Drain(max int, fn func(T)) int {
 	var zero T
 	h := q.chead
-	q.tailCache = q.tail.Load() // pairs with tail.Store in Push
+	q.tailCache = q.tail.Load() // pairs with the tail publish in Push
 	n := q.tailCache - h
 	if max > 0 && uint64(max) < n {
 		n = uint64(max)
@@ -121,7 +125,7 @@ func (q *SPSC[T]) Drain(max int, fn func(T)) int {
 func (q *SPSC[T]) DrainTo(buf []T, max int) []T {
 	var zero T
 	h := q.chead
-	q.tailCache = q.tail.Load() // pairs with tail.Store in Push
+	q.tailCache = q.tail.Load() // pairs with the tail publish in Push
 	n := q.tailCache - h
 	if max > 0 && uint64(max) < n {
 		n = uint64(max)

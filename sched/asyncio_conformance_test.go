@@ -4,8 +4,8 @@ package sched
 // asyncio's documented behaviour (docs.python.org/3/library/asyncio-*.html) and
 // CPython's reference code (Lib/asyncio/base_events.py, events.py, tasks.py,
 // timeouts.py, runners.py, Modules/_asynciomodule.c). Each test names the asyncio
-// rule it checks. A test that finds a divergence not fixed yet is skipped with a
-// pointer to docs/notes/conformance.md, where the divergence is written up.
+// rule it checks. A divergence kept on purpose is skipped with a pointer to
+// docs/DESIGN.md ("Where ringloop departs from asyncio"), which gives the reason.
 //
 // Time-dependent cases run in testing/synctest bubbles (the default wakeup parks
 // on a Go channel, durably blocking), so they take no real time and cannot flake.
@@ -945,7 +945,7 @@ func TestConformanceAllTasksCurrentTask(t *testing.T) {
 // a future without callbacks completes without error (asyncio's call_soon, the
 // only thing that raises 'Event loop is closed' there, is never called).
 func TestConformanceSetResultClosedLoopNoCallbacks(t *testing.T) {
-	t.Skip("ringloop: known divergence, see docs/notes/conformance.md #8")
+	t.Skip("ringloop: deliberate divergence: an off-loop completion cannot read the loop-owned callback list (docs/DESIGN.md)")
 	l, err := New()
 	if err != nil {
 		t.Fatal(err)

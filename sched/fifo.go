@@ -1,13 +1,16 @@
 package sched
 
-// fifo: the loop's ready queue, a growable ring of items touched only by the loop
-// goroutine (or by the loop's owner before Run). No atomics: CallSoon's whole cost
-// is a bounds-checked store and an increment.
+// ring: the loop's one growable FIFO, touched only by the loop goroutine (or by
+// the loop's owner before Run). No atomics: CallSoon's whole cost is a
+// bounds-checked store and an increment. Two rings use it: the ready queue of
+// callbacks (fifo, ring[item]) and the tasks waiting for their first step
+// (loopTasks.starting, ring[AnyTask]).
 //
 // Invariants:
 //   - len(buf) is zero or a power of two; head <= tail; tail-head <= len(buf).
-//   - slots outside [head, tail) hold the zero item, so the GC can free finished
-//     callbacks (pop clears the slot it reads).
+//   - elements live at buf[i & (len(buf)-1)] for i in [head, tail);
+//   - slots outside [head, tail) hold the zero value, so the GC can free finished
+//     callbacks and tasks (pop clears the slot it reads).
 
 // item is one scheduled callback: a bare func (Post forms, zero alloc) or a
 // Handle (cancellable forms), never both.
@@ -16,18 +19,21 @@ type item struct {
 	h  *Handle
 }
 
-type fifo struct {
-	buf  []item
-	head uint
-	tail uint
+// fifo is the ready queue: Loop.ready, and the destination of every inbox drain.
+type fifo = ring[item]
+
+type ring[T any] struct {
+	buf  []T
+	head uint // index of the oldest element, unmasked
+	tail uint // index one past the newest, unmasked
 }
 
-func (q *fifo) len() int { return int(q.tail - q.head) }
+func (q *ring[T]) len() int { return int(q.tail - q.head) }
 
 // push appends it. Fast path: a compare, one store and an increment; growth is out
-// of line. (At cost 88 it just misses the inliner's budget of 80, so Loop.Post
-// writes this fast path out in its own body: one call per Post, not two.)
-func (q *fifo) push(it item) {
+// of line. (At cost 92 it misses the inliner's budget of 80, so Loop.Post writes
+// this fast path out in its own body: one call per Post, not two.)
+func (q *ring[T]) push(it T) {
 	if q.tail-q.head == uint(len(q.buf)) {
 		q.grow()
 	}
@@ -36,10 +42,11 @@ func (q *fifo) push(it item) {
 }
 
 // pop removes the oldest item; the caller checks len first.
-func (q *fifo) pop() item {
+func (q *ring[T]) pop() T {
+	var zero T
 	i := q.head & uint(len(q.buf)-1)
 	it := q.buf[i]
-	q.buf[i] = item{}
+	q.buf[i] = zero
 	q.head++
 	return it
 }
@@ -47,12 +54,12 @@ func (q *fifo) pop() item {
 // grow doubles the ring (out of line: push's fast path stays small).
 //
 //go:noinline
-func (q *fifo) grow() {
+func (q *ring[T]) grow() {
 	n := len(q.buf) * 2
 	if n == 0 {
 		n = 64
 	}
-	nb := make([]item, n)
+	nb := make([]T, n)
 	m := q.len()
 	for i := 0; i < m; i++ {
 		nb[i] = q.buf[(q.head+uint(i))&uint(len(q.buf)-1)]
@@ -64,7 +71,7 @@ func (q *fifo) grow() {
 // zero-length slice whose capacity is their number (at least one: it grows the
 // ring when full). Append at most cap items to it, then commit their count. Lets a
 // queue copy a batch straight into ready (mpscInbox.drain) without a call per item.
-func (q *fifo) space() []item {
+func (q *ring[T]) space() []T {
 	if q.tail-q.head == uint(len(q.buf)) {
 		q.grow()
 	}
@@ -78,7 +85,7 @@ func (q *fifo) space() []item {
 }
 
 // commit publishes n items written into the slice space returned.
-func (q *fifo) commit(n int) { q.tail += uint(n) }
+func (q *ring[T]) commit(n int) { q.tail += uint(n) }
 
 // clear drops every item (Close).
-func (q *fifo) clear() { *q = fifo{} }
+func (q *ring[T]) clear() { *q = ring[T]{} }

@@ -54,3 +54,55 @@ func TestFifoModel(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRing runs random operation sequences against a slice model, on the
+// ring's second instantiation (the tasks waiting to start): each byte is one
+// operation; the seeds run in plain `go test`.
+func FuzzRing(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 1, 2, 3})
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0x13, 4})
+	f.Add([]byte{4, 1, 2, 0, 0x22, 0x50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x31})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		var q ring[int]
+		var model []int
+		next := 0
+		for _, op := range ops {
+			switch op & 7 {
+			case 0, 5, 6: // push (weighted so the ring grows)
+				q.push(next)
+				model = append(model, next)
+				next++
+			case 1:
+				if q.len() > 0 {
+					if v := q.pop(); v != model[0] {
+						t.Fatalf("pop = %d, model %v", v, model)
+					}
+					model = model[1:]
+				}
+			case 2, 3: // a batch through space/commit, as an inbox drain writes one
+				sp := q.space()
+				k := min(int(op>>3)+1, cap(sp))
+				for i := 0; i < k; i++ {
+					sp = append(sp, next)
+					model = append(model, next)
+					next++
+				}
+				q.commit(k)
+			case 4:
+				if op>>3 == 0 {
+					q.clear()
+					model = nil
+				}
+			case 7:
+			}
+			if q.len() != len(model) {
+				t.Fatalf("len %d, model %d", q.len(), len(model))
+			}
+		}
+		for _, want := range model {
+			if v := q.pop(); v != want {
+				t.Fatalf("final pop = %d, want %d", v, want)
+			}
+		}
+	})
+}

@@ -38,7 +38,7 @@ type mutexInbox struct {
 func (q *mutexInbox) push(it item) bool {
 	q.mu.Lock()
 	q.items = append(q.items, it)
-	q.mu.Unlock() // release; the producer's following Load(state) cannot pass it
+	q.mu.Unlock() // an atomic add (LOCK XADD on amd64), a full fence: the following Load(state) (P2) cannot pass it
 	return true
 }
 

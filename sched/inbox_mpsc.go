@@ -1,10 +1,12 @@
 package sched
 
 // The default inbox: ringbuf.MPSC. Producers claim a slot with one XADD and
-// publish it with one Store (two locked instructions per push, no allocation in
-// steady state, unbounded so a push never fails or spins); the loop drains a batch
-// with plain loads. "mpsc-cas" is the same queue claiming with a CAS loop, kept as
-// the measured loser (DESIGN.md: CAS degrades under contention).
+// publish it with a release store: one locked instruction per push on amd64 (the
+// XADD; the publish is a plain MOV), two in -race builds and with -tags
+// ringbuf_xchgpublish (atomic.Store, an XCHG). No allocation in steady state,
+// unbounded so a push never fails or spins; the loop drains a batch with plain
+// loads. "mpsc-cas" is the same queue claiming with a CAS loop, kept as the
+// measured loser (docs/DESIGN.md: CAS degrades under contention).
 
 import "github.com/ringloop/ringloop/ringbuf"
 

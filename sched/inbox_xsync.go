@@ -3,7 +3,7 @@ package sched
 // The two xsync inbox variants, kept as measured baselines.
 //
 //   - "xsync": xsync/v3 MPMCQueueOf, a bounded Vyukov-style ring; producers claim
-//     with a CAS (TryEnqueue), so it degrades under contention (DESIGN.md).
+//     with a CAS (TryEnqueue), so it degrades under contention (docs/DESIGN.md).
 //   - "xsync4": xsync/v4 UMPSCQueue, unbounded segments, XADD claim, a WaitGroup
 //     per slot for publication. It has no non-blocking dequeue and no emptiness
 //     test, so this wrapper counts pushes: producers Add(1) after Enqueue (one

@@ -110,39 +110,11 @@ func New(opts ...Option) (*Loop, error) {
 		return nil, err
 	}
 	l.in = in
-	switch c.wakeup {
-	case "chan", "chan-yield":
-		l.w = newChanWaker(c.wakeup == "chan-yield", &l.state)
-	default:
-		w, err := newKernelWaker(c.wakeup, &l.state)
-		if err != nil {
-			return nil, err
-		}
-		if w == nil {
-			return nil, errors.New("sched: wakeup variant " + c.wakeup + " is not available on this platform")
-		}
-		l.w = w
+	if l.w, err = newWaker(&c, &l.state); err != nil {
+		return nil, err
 	}
 	l.startDebug() // unretrieved.go
 	return l, nil
-}
-
-func newInbox(c *config) (inbox, error) {
-	switch c.inbox {
-	case "mpsc":
-		return newMPSCInbox(false)
-	case "mpsc-cas":
-		return newMPSCInbox(true)
-	case "mutex":
-		return &mutexInbox{}, nil
-	case "chan":
-		return newChanInbox(c.inboxCapacity), nil
-	case "xsync":
-		return newXsync3Inbox(c.inboxCapacity), nil
-	case "xsync4":
-		return newXsync4Inbox(), nil
-	}
-	return nil, errors.New("sched: unknown inbox variant " + c.inbox)
 }
 
 // InboxName and WakeupName report the variants this loop was built with.
@@ -235,7 +207,7 @@ func (l *Loop) postSlow(fn func()) error {
 // scheduled now. The common case is a future this goroutine completed before
 // RunForever: with no loop goroutine yet, InLoop is false and the completion took
 // the cross-goroutine path, so without this its callbacks would run after
-// everything Posted later (docs/notes/conformance.md #3). Only the owner calls
+// everything Posted later. Only the owner calls
 // Post or CallSoon while the loop is not running, so it may act as the inbox's
 // consumer, as Close does.
 func (l *Loop) drainBeforeRun() {

@@ -24,67 +24,34 @@ type config struct {
 	drainBatch    int
 }
 
-// DefaultInbox and DefaultWakeup are the variants New uses without options.
-// See docs/notes/sched.md for the measurements behind the choice. Wakeup, 2-vCPU
-// Xeon VM, loop unlocked, p50 / p99 in us, medians of 4 x 300 wakes (preliminary,
-// machine shared, load 4-7; earlier rounds under load 11-13 agree in ranking):
+// DefaultInbox and DefaultWakeup are the variants New uses without options (the
+// first rows of the variant table, variants.go). The wakeup, measured by
+// BenchmarkWakeup (docs/results.md: 2-vCPU Xeon VM, loop unlocked, medians of 10
+// interleaved rounds), p50 / p99 in us:
 //
-//	chan-yield  waker blocks 3.1 / 27,  waker runs 4.1 / 23   (p99s 20-37)
-//	chan        waker blocks 3.2 / 21,  waker runs 606 / 4580
-//	eventfd     waker blocks 2.3-4.2 / 9-44, waker runs 2.6-4.3 / 570-3800
-//	futex       waker blocks 3.1-3.5 / 32-191, waker runs 1.8-4.7 / 20-13500
+//	chan-yield  waker blocks 8.4 / 24,  waker runs 8.3 / 24
+//	chan        waker blocks 10.1 / 26, waker runs 2840 / 3930
+//	eventfd     waker blocks 9.0 / 39,  waker runs 7.8 / 178
+//	futex       waker blocks 8.7 / 34,  waker runs 7.1 / 59
 //
-// chan-yield is the only one whose waker=runs tail stays under 100 us in every
-// sample, it costs little CPU per wake, and it blocks durably in Go's sense, so
-// testing/synctest can drive the loop. A loop locked to its thread loses the
-// advantage (readying a locked goroutine is a futex hand-off): use eventfd there.
+// chan-yield has the lowest tail when the waker keeps running, costs little CPU
+// per wake, and blocks durably in Go's sense, so testing/synctest can drive the
+// loop. A loop locked to its thread loses the advantage (readying a locked
+// goroutine is a futex hand-off; chan-yield locked: p50 64 us): use eventfd or
+// futex there.
 const (
 	DefaultInbox  = "mpsc"
 	DefaultWakeup = "chan-yield"
 )
 
-var inboxVariants = []string{"mpsc", "mpsc-cas", "mutex", "chan", "xsync", "xsync4"}
-
-// InboxVariants returns every inbox name WithInbox accepts, the default first.
-func InboxVariants() []string { return append([]string(nil), inboxVariants...) }
-
-// WakeupVariants returns every wakeup name WithWakeup accepts, the default first.
-func WakeupVariants() []string {
-	if kernelWakers {
-		return []string{"chan-yield", "chan", "eventfd", "futex"}
-	}
-	return []string{"chan-yield", "chan"}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // WithInbox selects the cross-goroutine queue: one of InboxVariants().
 func WithInbox(name string) Option {
-	return func(c *config) error {
-		if !contains(inboxVariants, name) {
-			return fmt.Errorf("sched: WithInbox(%q): unknown inbox variant, want one of %q", name, inboxVariants)
-		}
-		c.inbox = name
-		return nil
-	}
+	return func(c *config) error { return setVariant(&c.inbox, "inbox", "WithInbox", name) }
 }
 
 // WithWakeup selects the sleep/wake mechanism: one of WakeupVariants().
 func WithWakeup(name string) Option {
-	return func(c *config) error {
-		if v := WakeupVariants(); !contains(v, name) {
-			return fmt.Errorf("sched: WithWakeup(%q): unknown wakeup variant, want one of %q", name, v)
-		}
-		c.wakeup = name
-		return nil
-	}
+	return func(c *config) error { return setVariant(&c.wakeup, "wakeup", "WithWakeup", name) }
 }
 
 // WithLockOSThread makes RunForever lock the loop goroutine to its OS thread for

@@ -9,7 +9,7 @@ package sched
 //   - a g is recycled only after its goroutine exits, so an entry must never outlive
 //     its goroutine. Every writer keeps that rule on the goroutine it registers:
 //     RunForever stores its own id when the run starts and deletes it (deferred)
-//     before it returns; the Task engineer's coroutines do the same around the body
+//     before it returns; the tasks' coroutines do the same around the body
 //     (registerGoroutine at entry, unregisterGoroutine before the coroutine's
 //     goroutine can finish). A recycled g therefore never finds a stale entry.
 //   - only the goroutine named by a key adds or removes that key, so there is no

@@ -147,7 +147,7 @@ type TaskOption struct {
 func WithName(name string) TaskOption { return TaskOption{name: name, hasName: true} }
 
 // WithCoro selects the coroutine engine that runs the task's body: one of
-// CoroVariants() ("coro", the default; "coro-nopool"; "goroutine").
+// CoroVariants(), the default first.
 func WithCoro(name string) TaskOption {
 	if i := coroIndex(name); i >= 0 {
 		return TaskOption{coro: int8(i + 1)}
@@ -637,6 +637,3 @@ const (
 	CoroPullNoPool = coro.PullNoPool // a new runtime coroutine per task
 	CoroGoroutine  = coro.Goroutine  // a goroutine per task, channel hand-off
 )
-
-// CoroVariants returns every coroutine engine name WithCoro accepts, default first.
-func CoroVariants() []string { return coro.Variants() }

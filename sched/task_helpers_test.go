@@ -284,10 +284,10 @@ func TestRun(t *testing.T) {
 	}
 }
 
-// TestConformanceFixes pins the asyncio behaviours docs/notes/conformance.md found
-// diverging (#2, #4, #7, #11, #12, #13) in this package's own tests.
+// TestConformanceFixes pins, in this package's own tests, asyncio behaviours
+// that ringloop once got wrong.
 func TestConformanceFixes(t *testing.T) {
-	t.Run("named-tasks-take-no-number", func(t *testing.T) { // #2
+	t.Run("named-tasks-take-no-number", func(t *testing.T) {
 		l, _ := taskLoop(t)
 		a := mustTask(t, l, CoroPull, sleeper(0, 0))
 		mustTask(t, l, CoroPull, sleeper(0, 0), WithName("x"))
@@ -300,7 +300,7 @@ func TestConformanceFixes(t *testing.T) {
 		}
 		runUntil(t, l, b)
 	})
-	t.Run("run-inside-a-loop", func(t *testing.T) { // #4
+	t.Run("run-inside-a-loop", func(t *testing.T) {
 		l, _ := taskLoop(t)
 		ran := false
 		var got error
@@ -313,7 +313,7 @@ func TestConformanceFixes(t *testing.T) {
 			t.Fatalf("Run in a task: %v, main ran %v", got, ran)
 		}
 	})
-	t.Run("second-cancel-keeps-waiter-error", func(t *testing.T) { // #7
+	t.Run("second-cancel-keeps-waiter-error", func(t *testing.T) {
 		l, _ := taskLoop(t)
 		f := CreateFuture[int](l)
 		var got error
@@ -325,7 +325,7 @@ func TestConformanceFixes(t *testing.T) {
 			t.Fatalf("Await after two cancels: %v, want the waiter's (first)", got)
 		}
 	})
-	t.Run("repr-result", func(t *testing.T) { // #11
+	t.Run("repr-result", func(t *testing.T) {
 		l, _ := taskLoop(t)
 		task := mustTask(t, l, CoroPull, sleeper(0, 42), WithName("w"))
 		runUntil(t, l, task)
@@ -333,7 +333,7 @@ func TestConformanceFixes(t *testing.T) {
 			t.Fatal(s)
 		}
 	})
-	t.Run("waitfor-zero-outside-cancel", func(t *testing.T) { // #12
+	t.Run("waitfor-zero-outside-cancel", func(t *testing.T) {
 		l, _ := taskLoop(t)
 		var innerCancelling []int
 		var outerErr error
@@ -363,7 +363,7 @@ func TestConformanceFixes(t *testing.T) {
 			t.Fatalf("inner cancelling %v cancelled %v: it was cancelled twice", innerCancelling, in.Cancelled())
 		}
 	})
-	t.Run("gather-wrong-loop", func(t *testing.T) { // #13
+	t.Run("gather-wrong-loop", func(t *testing.T) {
 		l, _ := taskLoop(t)
 		other, _ := New()
 		defer other.Close()

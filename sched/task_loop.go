@@ -26,8 +26,8 @@ package sched
 //     (1) when such a loop's last pending task finishes, its engines' parked
 //     coroutines are ended right there, inside the run; (2) shutdownTasks outside a
 //     run does not switch to a runtime coroutine: it reports the task and leaves
-//     its coroutine parked (goroutine-engine tasks are destroyed as usual; see
-//     docs/notes/task.md). Run does its shutdown inside a final run.
+//     its coroutine parked (goroutine-engine tasks are destroyed as usual). Run
+//     does its shutdown inside a final run.
 
 import (
 	"fmt"
@@ -49,38 +49,8 @@ type loopTasks struct {
 	// that starts the oldest: CreateTask posts start once per task, so the k-th
 	// start callback the loop runs starts the k-th task created, exactly when
 	// asyncio's call_soon(__step) would, without binding a func per task.
-	starting taskRing
+	starting ring[AnyTask]
 	start    func() // lt.startNext, bound once
-}
-
-// taskRing is a FIFO of tasks: a growable ring, loop goroutine only.
-type taskRing struct {
-	buf  []AnyTask // len is a power of two (or 0)
-	head int       // index of the oldest
-	n    int
-}
-
-func (r *taskRing) push(t AnyTask) {
-	if r.n == len(r.buf) {
-		nb := make([]AnyTask, max(16, 2*len(r.buf)))
-		for i := 0; i < r.n; i++ {
-			nb[i] = r.buf[(r.head+i)&(len(r.buf)-1)]
-		}
-		r.buf, r.head = nb, 0
-	}
-	r.buf[(r.head+r.n)&(len(r.buf)-1)] = t
-	r.n++
-}
-
-func (r *taskRing) pop() (AnyTask, bool) {
-	if r.n == 0 {
-		return nil, false
-	}
-	t := r.buf[r.head]
-	r.buf[r.head] = nil
-	r.head = (r.head + 1) & (len(r.buf) - 1)
-	r.n--
-	return t, true
 }
 
 // scheduleStart queues t's first step: asyncio's call_soon(task.__step).
@@ -94,17 +64,25 @@ func (lt *loopTasks) scheduleStart(t AnyTask) error {
 
 // startNext is the start callback: the first step of the oldest queued task.
 func (lt *loopTasks) startNext() {
-	if t, ok := lt.starting.pop(); ok {
-		t.stepTask()
+	if lt.starting.len() > 0 {
+		lt.starting.pop().stepTask()
 	}
 }
 
+// numCoroVariants is the number of "coro" rows in the variant table
+// (TestVariantTable checks it).
 const numCoroVariants = 3
 
+// coroIndex returns name's index in CoroVariants(), or -1. No allocation: WithCoro
+// calls it per task.
 func coroIndex(name string) int {
-	for i, v := range CoroVariants() {
-		if v == name {
-			return i
+	i := 0
+	for _, r := range variantTable {
+		if r.Part == "coro" {
+			if r.Name == name {
+				return i
+			}
+			i++
 		}
 	}
 	return -1
@@ -151,7 +129,7 @@ func tasksOfSlow(l *Loop) *loopTasks {
 func (lt *loopTasks) engine(i int) coro.Engine {
 	e := lt.engines[i]
 	if e == nil {
-		e, _ = coro.New(CoroVariants()[i], lt.hooks)
+		e = newEngine(i, lt.hooks)
 		lt.engines[i] = e
 	}
 	return e

@@ -552,7 +552,7 @@ func TestCoordinatedOmission(t *testing.T) {
 }
 
 // TestReportsAndProfiles: -report, -svg, -profile and -trace-outliers call
-// the reports engineer's packages and leave their files; the stall of the
+// packages report and profiles and leave their files; the stall of the
 // test-stall variant is caught as an outlier whose trace summary names it.
 // A fixed -outlier 90ms keeps a loaded machine's hiccups (20 ms is common,
 // 130 ms was seen at load average 15) from using up the run's five trace

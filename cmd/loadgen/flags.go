@@ -64,7 +64,7 @@ type runFlags struct {
 	hgrmDir   string
 	interval  time.Duration
 
-	// The reports engineer's flags (issue 9).
+	// Reports, profiles and outlier traces (reports.go).
 	reportPath    string
 	svgDir        string
 	profileDir    string

@@ -8,7 +8,7 @@
 //	loadgen report FILE...       render saved -json results as HTML/SVG
 //	loadgen pprof top|diff ...   analyse -profile output
 //
-// How it measures (see docs/notes/loadgen.md): variants run interleaved
+// How it measures: variants run interleaved
 // (ABAB), -count times each; open loop (-rate > 0) follows a pacer and
 // measures latency from each operation's INTENDED start (coordinated omission
 // corrected, as wrk2) with the uncorrected distribution kept beside it; closed

@@ -1,9 +1,8 @@
 package main
 
-// reports.go: the hooks into the reports engineer's packages (issue 9):
-// -report and -svg (package report), -profile and -trace-outliers (package
-// profiles). The `report` and `pprof` subcommands live in cmd_report.go and
-// cmd_pprof.go, which that engineer owns.
+// reports.go: the hooks into packages report and profiles: -report and -svg
+// (package report), -profile and -trace-outliers (package profiles). The
+// `report` and `pprof` subcommands live in cmd_report.go and cmd_pprof.go.
 
 import (
 	"context"

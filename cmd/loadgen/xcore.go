@@ -1,7 +1,7 @@
 package main
 
 // xcore.go: the cross-core cache-line round trip recorded beside every run
-// (DESIGN.md: the 2-vCPU VMs drift between near, ~80 ns, and far, ~400 ns,
+// (docs/DESIGN.md: the 2-vCPU VMs drift between near, ~80 ns, and far, ~400 ns,
 // placement every few seconds; a reader splits or discards samples by it).
 // The probe is internal/xcore's, the same one the benchmarks report as
 // xcore-ns, so loadgen's and the benchmarks' numbers are comparable.

@@ -2,51 +2,57 @@
 // body) until the job suspends itself, and later resumes it exactly where it stopped.
 // It knows nothing about loops, futures or tasks; sched's task.go drives it.
 //
-// Three engines, chosen per task by name (Variants):
+// Three engines, chosen per task by name (New); package sched's variant table
+// lists them with their docs:
 //
 //   - "coro": the runtime's coroutine switch (what iter.Pull uses: one direct
-//     goroutine-to-goroutine hand-off on the same thread, no scheduler, ~57 ns a
-//     round trip), with the coroutines pooled per loop: a finished job parks its
-//     coroutine in the pool and the next spawn reuses it, so a spawn pays no new
-//     goroutine once the pool is warm.
+//     goroutine-to-goroutine hand-off on the same thread, no scheduler, ~90 ns a
+//     round trip here, BenchmarkFloor/op=coroswitch), with the coroutines pooled
+//     per loop: a finished job parks its coroutine in the pool and the next spawn
+//     reuses it, so a spawn pays no new goroutine once the pool is warm.
 //   - "coro-nopool": the same switch, a fresh iter.Pull per job (the cost the pool
 //     saves, kept to be measured).
 //   - "goroutine": a goroutine per job, resumed and suspended through two unbuffered
 //     channels (the plain-Go baseline; a futex round trip when the loop is locked to
 //     its OS thread).
 //
+// The one user is sched: it builds an engine per loop with New(name, hooks), hands
+// each task body to Get, and drives it with Resume until it finishes, then Put.
+package coro
+
+// coro.go: the three engines.
+//
 // Roles and invariants:
-//   - Loop side: get, resume, kill, inspect, put, close are called by one goroutine
+//   - Loop side: Get, Resume, Kill, Inspect, Put, Drain and Close are called by one goroutine
 //     at a time, the loop goroutine (or whoever owns the loop while it is not
 //     running). Nothing here is safe for concurrent loop-side use and nothing needs
 //     to be: there are no atomics in this file.
-//   - Task side: suspend is called only from inside the job, on the coroutine's own
-//     goroutine, while the loop side is blocked in resume/kill/inspect. At any instant
+//   - Task side: Suspend is called only from inside the job, on the coroutine's own
+//     goroutine, while the loop side is blocked in Resume/Kill/Inspect. At any instant
 //     exactly one of the two sides runs; every hand-off (coroswitch or a channel
 //     operation) is a happens-before edge, so the plain fields below are written by
 //     one side and read by the other only across a hand-off.
-//   - A coroutine runs one job at a time. get hands it a job; resume runs the job
-//     until it suspends (resume returns false) or returns (true); after true the
-//     owner calls put exactly once and never touches the coroutine again.
-//   - kill makes the pending suspend, and every later one, return false so the job
-//     unwinds (task.go panics a private sentinel through the body's defers); kill
+//   - A coroutine runs one job at a time. Get hands it a job; Resume runs the job
+//     until it suspends (Resume returns false) or returns (true); after true the
+//     owner calls Put exactly once and never touches the coroutine again.
+//   - Kill makes the pending Suspend, and every later one, return false so the job
+//     unwinds (sched's task.go panics a private sentinel through the body's defers); Kill
 //     returns when the job has returned, unless the job refuses to return.
-//   - inspect runs a probe function on the suspended coroutine's own stack (GetStack
+//   - Inspect runs a probe function on the suspended coroutine's own stack (GetStack
 //     uses it to capture the frames where a task awaits) and suspends it again.
 //   - Threads: the runtime requires a runtime coroutine ("coro", "coro-nopool";
-//     threadBound() == true) to be switched to only from the OS thread and
+//     ThreadBound() == true) to be switched to only from the OS thread and
 //     thread-lock state it was created under, or it throws "coro: OS thread locking
 //     must match" and the process dies. On a loop locked to its thread, every
-//     resume/kill/inspect/put/drain/close of such an engine must therefore happen
-//     under the same lock as its get (task_loop.go keeps that rule). The goroutine
+//     Resume/Kill/Inspect/Put/Drain/Close of such an engine must therefore happen
+//     under the same lock as its Get (sched's task_loop.go keeps that rule). The goroutine
 //     engine has no such rule.
-//   - Goroutines: every goroutine this file starts calls hooks.enter(goid) before it
-//     runs a job and hooks.exit(goid) before it ends; drain and close end every
-//     parked one (close also makes later puts end theirs), and a goroutine-engine
-//     goroutine ends with its job. After close returns and
+//   - Goroutines: every goroutine this file starts calls Hooks.Enter(goid) before it
+//     runs a job and Hooks.Exit(goid) before it ends; Drain and Close end every
+//     parked one (Close also makes later Puts end theirs), and a goroutine-engine
+//     goroutine ends with its job. After Close returns and
 //     every in-use coroutine was killed and put back, no goroutine of this engine is
 //     left (tested with goleak).
-package coro
 
 import (
 	"iter"
@@ -60,11 +66,6 @@ const (
 	PullNoPool = "coro-nopool" // a new runtime coroutine per task
 	Goroutine  = "goroutine"   // a goroutine per task, channel hand-off
 )
-
-// Variants returns every coroutine engine name WithCoro accepts, default first.
-func Variants() []string {
-	return []string{Pull, PullNoPool, Goroutine}
-}
 
 // DefaultPoolMax bounds how many idle coroutines one loop keeps parked. An idle
 // coroutine costs its goroutine (a few KiB of stack); beyond the bound, finished

@@ -36,7 +36,7 @@ func (j *stepJob) RunCoro(co Coroutine) {
 }
 
 func eachEngine(t *testing.T, fn func(t *testing.T, e Engine, h *hookLog)) {
-	for _, name := range Variants() {
+	for _, name := range engines {
 		t.Run("coro="+name, func(t *testing.T) {
 			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 			h := &hookLog{live: map[uintptr]bool{}}
@@ -269,7 +269,7 @@ func (loopJob) RunCoro(co Coroutine) {
 }
 
 func BenchmarkCoroSwitch(b *testing.B) {
-	for _, name := range Variants() {
+	for _, name := range engines {
 		b.Run("coro="+name, func(b *testing.B) {
 			e, _ := New(name, Hooks{})
 			c := e.Get(loopJob{})
@@ -284,3 +284,6 @@ func BenchmarkCoroSwitch(b *testing.B) {
 		})
 	}
 }
+
+// engines are the names New accepts.
+var engines = []string{Pull, PullNoPool, Goroutine}

@@ -9,8 +9,9 @@
 //   - Two goroutines alive at the same time never share a value.
 //   - A g is recycled after its goroutine exits, so a value is a sound key only
 //     while the goroutine it names is known to be alive. The loop keeps that rule:
-//     it records its own value when Run starts and clears it before Run returns,
-//     on the same goroutine, so a stale value is never compared.
+//     it records its own value when RunForever starts and clears it before
+//     RunForever returns, on the same goroutine, so a stale value is never
+//     compared.
 //
 // Cost: one TLS load on amd64 and one register move on arm64 (about 1 ns, not
 // inlinable because it is assembly). Other architectures fall back to parsing

@@ -78,7 +78,7 @@ func TestCount(t *testing.T) {
 	}
 }
 
-// BenchmarkPacer: the pacer alone at 1,000,000/s (the target: within
+// BenchmarkPacer: the pacer alone at 1,000,000/s (the target: within
 // 1% on 2 cores), b.N ops. achieved-ops/s is ops over the time from the
 // schedule's start to the last hand-out; late-ops is the share of ops handed
 // out more than one period late.
