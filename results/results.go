@@ -22,6 +22,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/ringloop/ringloop/internal/outfile"
 )
 
 // SchemaV1 names this version of the format; File.Schema carries it.
@@ -332,25 +334,12 @@ func (f *File) Write(w io.Writer) error {
 	return nil
 }
 
-// WriteFile writes f to path (created or truncated) via a temporary file in
-// the same directory, so a reader never sees half a file.
+// WriteFile writes f to path as package internal/outfile does: a new or
+// regular file is replaced atomically (a reader never sees half a file, a
+// failed write leaves the old one); a FIFO or a device is written through,
+// never replaced. Every write error (ENOSPC included) is returned.
 func (f *File) WriteFile(path string) error {
-	tmp, err := os.CreateTemp(dirOf(path), ".loadgen-*.json")
-	if err != nil {
-		return fmt.Errorf("results: %w", err)
-	}
-	name := tmp.Name()
-	if err := f.Write(tmp); err != nil {
-		tmp.Close()
-		os.Remove(name)
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(name)
-		return fmt.Errorf("results: %w", err)
-	}
-	if err := os.Rename(name, path); err != nil {
-		os.Remove(name)
+	if err := outfile.Write(path, f.Write); err != nil {
 		return fmt.Errorf("results: %w", err)
 	}
 	return nil
@@ -364,16 +353,4 @@ func (f *File) Find(workload, variant string) *Summary {
 		}
 	}
 	return nil
-}
-
-func dirOf(path string) string {
-	for i := len(path) - 1; i >= 0; i-- {
-		if os.IsPathSeparator(path[i]) {
-			if i == 0 {
-				return path[:1]
-			}
-			return path[:i]
-		}
-	}
-	return "."
 }

@@ -7,13 +7,11 @@ package main
 // is silently clamped.
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
@@ -21,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ringloop/ringloop/bench"
+	"github.com/ringloop/ringloop/internal/outfile"
 )
 
 // Accepted ranges.
@@ -232,31 +231,46 @@ func (f *runFlags) check(args []string) error {
 	if f.outlier > 0 && f.traceOutliers == "" {
 		return usagef("-outlier %v needs -trace-outliers DIR", f.outlier)
 	}
-	for _, p := range []struct{ flag, path string }{{"-json", f.jsonPath}, {"-csv", f.csvPath}, {"-bench", f.benchPath}, {"-report", f.reportPath}} {
+	return f.checkOutputs()
+}
+
+// checkOutputs checks every output path before anything runs: each file can
+// be written (outfile.Check: nothing is touched), each directory can be made
+// and take files, and no two outputs name one file, where the second would
+// silently replace the first.
+func (f *runFlags) checkOutputs() error {
+	files := []struct{ flag, path string }{{"-json", f.jsonPath}, {"-csv", f.csvPath}, {"-bench", f.benchPath}, {"-report", f.reportPath}}
+	dirs := []struct{ flag, path string }{{"-hgrm", f.hgrmDir}, {"-svg", f.svgDir}, {"-profile", f.profileDir}, {"-trace-outliers", f.traceOutliers}}
+	for i, a := range files {
+		if a.path == "" {
+			continue
+		}
+		for _, b := range files[i+1:] {
+			if b.path != "" && outfile.Same(a.path, b.path) {
+				return usagef("%s %q and %s %q name the same file: the second would overwrite the first; give each output its own path", a.flag, a.path, b.flag, b.path)
+			}
+		}
+		for _, b := range dirs {
+			if b.path != "" && outfile.Same(a.path, b.path) {
+				return usagef("%s %q is also the directory of %s; give each output its own path", a.flag, a.path, b.flag)
+			}
+		}
+	}
+	for _, p := range files {
 		if p.path != "" {
-			if err := probeFile(p.path); err != nil {
+			if err := outfile.Check(p.path); err != nil {
 				return usagef("%s %q: cannot write there: %v", p.flag, p.path, err)
 			}
 		}
 	}
-	for _, p := range []struct{ flag, dir string }{{"-hgrm", f.hgrmDir}, {"-svg", f.svgDir}, {"-profile", f.profileDir}, {"-trace-outliers", f.traceOutliers}} {
-		if p.dir != "" {
-			if err := probeDir(p.dir); err != nil {
-				return usagef("%s %q: cannot write there: %v", p.flag, p.dir, err)
+	for _, p := range dirs {
+		if p.path != "" {
+			if err := probeDir(p.path); err != nil {
+				return usagef("%s %q: cannot write there: %v", p.flag, p.path, err)
 			}
 		}
 	}
 	return nil
-}
-
-// probeFile checks that path can be created or overwritten without touching
-// an existing file: its directory must exist and take a new file, and path
-// must not be a directory.
-func probeFile(path string) error {
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return errors.New("is a directory")
-	}
-	return probeDir0(filepath.Dir(path))
 }
 
 // probeDir creates dir (and parents) and checks a file can be made in it.

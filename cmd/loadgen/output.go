@@ -21,6 +21,7 @@ import (
 	"golang.org/x/perf/benchfmt"
 
 	"github.com/ringloop/ringloop/internal/hist"
+	"github.com/ringloop/ringloop/internal/outfile"
 
 	"github.com/ringloop/ringloop/results"
 )
@@ -174,16 +175,11 @@ func writeOutputs(fl *runFlags, f *results.File, recs map[string]*hist.Recorder)
 	return errors.Join(errs...)
 }
 
+// writeFileWith writes what fn produces to path through outfile.Write: a
+// regular file is replaced only once complete, a FIFO or a device is written
+// through, and every write error is returned naming the path.
 func writeFileWith(path string, fn func(io.Writer) error) error {
-	fh, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := fn(fh); err != nil {
-		fh.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return fh.Close()
+	return outfile.Write(path, fn)
 }
 
 var csvHeader = []string{"workload", "variant", "producers", "target_rate", "runs", "partial",

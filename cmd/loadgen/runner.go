@@ -28,6 +28,7 @@ import (
 
 	"github.com/ringloop/ringloop/bench"
 	"github.com/ringloop/ringloop/internal/hist"
+	"github.com/ringloop/ringloop/internal/outfile"
 	"github.com/ringloop/ringloop/results"
 )
 
@@ -63,6 +64,9 @@ func runCmd(cmd string, args []string, stdout, stderr io.Writer) int {
 	if err := f.check(positional); err != nil {
 		fmt.Fprintf(stderr, "loadgen %s: %v\n", cmd, err)
 		return exitUsage
+	}
+	outfile.WaitNote = func(path string) {
+		fmt.Fprintf(stderr, "loadgen %s: waiting for a reader to open the FIFO %s\n", cmd, path)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
