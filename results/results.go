@@ -185,6 +185,11 @@ type Run struct {
 	// XcoreNs is the cross-core round trip measured right before this
 	// repetition (0 if unmeasured), so samples can be split by placement.
 	XcoreNs float64 `json:"xcore_ns"`
+	// Partial is true when this repetition was cut short (Ctrl-C): its
+	// numbers are real but cover less than the configured duration, so it
+	// is left out of -bench output, where it would be averaged with
+	// complete runs.
+	Partial bool `json:"partial,omitempty"`
 }
 
 // Estimate is a median with its confidence interval (benchmath.Summary).
@@ -278,6 +283,9 @@ type Interval struct {
 	// P99Ns and MaxNs are the window's corrected p99 and max.
 	P99Ns int64 `json:"p99_ns"`
 	MaxNs int64 `json:"max_ns"`
+	// Partial is true for a run's last window, cut by the end of the run
+	// (SpanNs is not the interval; it may hold the drain after the deadline).
+	Partial bool `json:"partial,omitempty"`
 }
 
 // Outlier is one sample above the outlier threshold whose surrounding
