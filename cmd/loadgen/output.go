@@ -103,8 +103,10 @@ func printHeader(w io.Writer, f *results.File, recCost float64) {
 func fmtPlanned(sec float64) string {
 	const day = 86400.0
 	switch {
+	case sec < 60:
+		return time.Duration(sec * 1e9).Round(10 * time.Millisecond).String()
 	case sec < 2*day:
-		return time.Duration(sec * 1e9).Round(100 * time.Millisecond).String()
+		return time.Duration(sec * 1e9).Round(time.Second).String()
 	case sec < 2*365*day:
 		return fmt.Sprintf("%.1f days", sec/day)
 	default:
@@ -208,7 +210,7 @@ func pCell(r *results.Ratio) string {
 
 // writeOutputs writes every requested output file; it tries all of them
 // and returns every failure.
-func writeOutputs(fl *runFlags, f *results.File, recs map[string]*hist.Recorder) error {
+func writeOutputs(fl *runFlags, f *results.File, recs map[string]*hist.Recorder, stderr io.Writer) error {
 	var errs []error
 	if fl.jsonPath != "" {
 		errs = append(errs, f.WriteFile(fl.jsonPath))
@@ -222,7 +224,7 @@ func writeOutputs(fl *runFlags, f *results.File, recs map[string]*hist.Recorder)
 	if fl.hgrmDir != "" {
 		errs = append(errs, writeHgrm(fl.hgrmDir, f, recs))
 	}
-	errs = append(errs, writeReports(fl, f))
+	errs = append(errs, writeReports(fl, f, stderr))
 	return errors.Join(errs...)
 }
 

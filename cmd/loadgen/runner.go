@@ -91,7 +91,7 @@ func runCmd(cmd string, args []string, stdout, stderr io.Writer) int {
 		status = exitFail
 	}
 	printTable(stdout, file)
-	if werr := writeOutputs(&f, file, recs); werr != nil {
+	if werr := writeOutputs(&f, file, recs, stderr); werr != nil {
 		fmt.Fprintf(stderr, "loadgen %s: %v\n", cmd, werr)
 		status = exitFail
 	}
