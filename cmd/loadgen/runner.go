@@ -268,6 +268,10 @@ func runOnce(ctx context.Context, f *runFlags, a *acc, rep int, file *results.Fi
 	for _, w := range res.Warnings {
 		a.warnings = append(a.warnings, fmt.Sprintf("%s run %d: %s", a.v.Name, rep, w))
 	}
+	if res.Partial {
+		a.warnings = append(a.warnings, fmt.Sprintf("%s run %d: interrupted %v into its %v: its numbers cover less than -duration (not in -bench)",
+			a.v.Name, rep, res.Window().Round(time.Millisecond), f.duration))
+	}
 	if f.rate > 0 && !res.Partial && run.AchievedRate < 0.99*f.rate {
 		a.rateKept = false
 		a.warnings = append(a.warnings, fmt.Sprintf("%s run %d: target rate %s/s NOT kept: achieved %s/s (%.1f%%), %d ops submitted more than one period late",
