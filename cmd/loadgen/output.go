@@ -133,7 +133,7 @@ func printTable(w io.Writer, f *results.File) {
 	for _, name := range c.Variants {
 		s := f.Find(c.Workload, name)
 		if s == nil {
-			fmt.Fprintf(tw, "%s\t-\t  no measurement (interrupted before its first run finished)\n", name)
+			fmt.Fprintf(tw, "%s\t-\t  no measurement (stopped before its first run finished)\n", name)
 			continue
 		}
 		l := s.Corrected

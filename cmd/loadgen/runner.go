@@ -297,7 +297,7 @@ func summarize(f *runFlags, file *results.File, accs []*acc, recCost float64) {
 			// Never measured (interrupted first): no summary, whose zeros
 			// would read as measurements.
 			file.Warnings = append(file.Warnings, a.warnings...)
-			file.Warnings = append(file.Warnings, fmt.Sprintf("%s: no measurement: interrupted before its first run finished", a.v.Name))
+			file.Warnings = append(file.Warnings, fmt.Sprintf("%s: no measurement: the runs stopped (Ctrl-C or an error) before its first one finished", a.v.Name))
 			continue
 		}
 		s := results.Summary{
