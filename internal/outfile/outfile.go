@@ -66,6 +66,11 @@ func target(path string) (kind, string, fs.FileMode, error) {
 		if rerr != nil {
 			return 0, "", 0, rerr
 		}
+		// Through a symlinked directory too, so Same sees one new file
+		// under two spellings.
+		if dir, derr := filepath.EvalSymlinks(filepath.Dir(real)); derr == nil {
+			real = filepath.Join(dir, filepath.Base(real))
+		}
 		return kindNew, real, 0, nil
 	case err != nil:
 		return 0, "", 0, err
