@@ -244,6 +244,7 @@ func Write(path string, fn func(io.Writer) error) error {
 
 // WaitNote, when non-nil, is called with the path when Write has to wait for
 // a FIFO's reader (so a command line tool can say why it is not exiting).
+// The program sets it once, before any Write; Write only reads it.
 var WaitNote func(path string)
 
 func writeThrough(path string, mode fs.FileMode, fn func(io.Writer) error) error {
