@@ -28,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ringloop/ringloop/internal/outfile"
 	"github.com/ringloop/ringloop/results"
 	"golang.org/x/perf/benchmath"
 )
@@ -40,7 +41,7 @@ type Input struct {
 
 // Plot sizes, in points.
 const (
-	latencyW, latencyH       = 560, 360
+	latencyW, latencyH       = 560, 360 // and the legend's rows below
 	throughputW, throughputH = 300, 360
 	driftW, driftH           = 870, 260
 )
@@ -193,11 +194,11 @@ func build(inputs []Input) ([]workloadView, error) {
 // render draws the plots of one workload view as SVG documents; drift is nil
 // when the results have no interval lines.
 func (v *workloadView) render() (lat, thr, drift []byte, err error) {
-	lp, err := latencyPlot(v.Name, v.Series)
+	lp, lleg, err := latencyPlot(v.Name, v.Series)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if lat, err = svgOf(lp, latencyW, latencyH); err != nil {
+	if lat, err = svgLegendBelow(lp, lleg, latencyW, latencyH); err != nil {
 		return nil, nil, nil, err
 	}
 	tp, err := throughputPlot(v.Name, v.Series)
@@ -207,12 +208,12 @@ func (v *workloadView) render() (lat, thr, drift []byte, err error) {
 	if thr, err = svgOf(tp, throughputW, throughputH); err != nil {
 		return nil, nil, nil, err
 	}
-	dp, err := driftPlot(v.Name, v.Series, v.Intervals)
+	dp, dleg, err := driftPlot(v.Name, v.Series, v.Intervals)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	if dp != nil {
-		if drift, err = svgOf(dp, driftW, driftH); err != nil {
+		if drift, err = svgLegendBelow(dp, dleg, driftW, driftH); err != nil {
 			return nil, nil, nil, err
 		}
 	}
@@ -454,7 +455,8 @@ func WriteSVGsNamed(dir string, inputs ...Input) ([]string, error) {
 		}
 		for _, f := range files {
 			p := filepath.Join(dir, f.name)
-			if err := os.WriteFile(p, f.b, 0o644); err != nil {
+			b := f.b
+			if err := outfile.Write(p, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
 				return paths, fmt.Errorf("report: %w", err)
 			}
 			paths = append(paths, p)
