@@ -67,6 +67,7 @@ type Variant struct {
 
 	stall  time.Duration // test hook: one loop stall injected mid-measurement
 	window int           // overrides Config.Window when > 0
+	null   bool          // the null baseline (workload_null.go): no scheduler
 }
 
 // Config is one run of one workload on one variant.
@@ -236,6 +237,9 @@ func (w *Workload) Run(cfg Config, v Variant) (*Result, error) {
 	}
 	if cfg.Ops > 0 && cfg.Rate > 0 {
 		return nil, fmt.Errorf("bench: Ops (%d) is for closed loop only, rate is %v", cfg.Ops, cfg.Rate)
+	}
+	if v.null {
+		return runNull(cfg)
 	}
 	return w.run(cfg, v)
 }

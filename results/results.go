@@ -157,6 +157,20 @@ type Summary struct {
 	// (taking the end time and adding to both histograms), in ns, measured on
 	// this machine at the start of the run.
 	RecorderNsPerSample float64 `json:"recorder_ns_per_sample"`
+	// Floor is true for the null baseline (variant "null"): the same pacer
+	// and recorder, each op completed by its producer right after its
+	// submission, no scheduler. Its latency is the harness's floor: the part
+	// of every other variant's tail that is not the scheduler's.
+	Floor bool `json:"floor,omitempty"`
+	// Lateness is the generator's own lateness, all repetitions merged: each
+	// op's actual submission time minus its intended time (0 in closed
+	// loop). A corrected tail far above the uncorrected one with a lateness
+	// tail as large is the generator's, not the scheduler's.
+	Lateness *Latency `json:"lateness,omitempty"`
+	// CPUCores is the median over Runs of the process CPU time used during
+	// a run divided by its wall time (1.0 = one CPU busy). For the null
+	// baseline it is what the generator alone costs.
+	CPUCores float64 `json:"cpu_cores,omitempty"`
 }
 
 // Run is one repetition of one variant.
@@ -183,6 +197,16 @@ type Run struct {
 	// XcoreNs is the cross-core round trip measured right before this
 	// repetition (0 if unmeasured), so samples can be split by placement.
 	XcoreNs float64 `json:"xcore_ns"`
+	// LatenessP50Ns ... LatenessP999Ns are this repetition's generator
+	// lateness percentiles (submission minus intended time).
+	LatenessP50Ns  int64 `json:"lateness_p50_ns,omitempty"`
+	LatenessP99Ns  int64 `json:"lateness_p99_ns,omitempty"`
+	LatenessP999Ns int64 `json:"lateness_p999_ns,omitempty"`
+	// CPUNs is the process CPU time (user + system, getrusage) used from
+	// the start to the end of this repetition (warm-up and drain included)
+	// and WallNs the wall time of the same span.
+	CPUNs  int64 `json:"cpu_ns,omitempty"`
+	WallNs int64 `json:"wall_ns,omitempty"`
 }
 
 // Estimate is a median with its confidence interval (benchmath.Summary).

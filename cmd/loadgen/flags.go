@@ -63,6 +63,7 @@ type runFlags struct {
 	benchPath string
 	hgrmDir   string
 	interval  time.Duration
+	null      bool
 
 	// The reports engineer's flags (issue 9).
 	reportPath    string
@@ -95,6 +96,7 @@ func newRunFlagSet(cmd string, f *runFlags, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.benchPath, "bench", "", "write Go benchmark format (one line per run; benchstat reads it) to `PATH`")
 	fs.StringVar(&f.hgrmDir, "hgrm", "", "write HdrHistogram percentile distributions (.hgrm, values in us) per variant into `DIR`")
 	fs.DurationVar(&f.interval, "interval", 0, fmt.Sprintf("print rate and p99 every interval (>= %v; 0 = off)", minInterval))
+	fs.BoolVar(&f.null, "null", true, nullDoc)
 	fs.StringVar(&f.reportPath, "report", "", "write a self-contained HTML report to `PATH`")
 	fs.StringVar(&f.svgDir, "svg", "", "write each plot as its own SVG into `DIR`")
 	fs.StringVar(&f.profileDir, "profile", "", "write CPU, heap, allocs, mutex and block profiles of each variant's last run into `DIR`")
@@ -177,7 +179,7 @@ func (f *runFlags) check(args []string) error {
 			return usagef("variant %q given twice", n)
 		}
 		seen[n] = true
-		v, err := w.Variant(n)
+		v, err := lookupVariant(w, n)
 		if err != nil {
 			return usagef("-variants: %v", err)
 		}
@@ -190,6 +192,9 @@ func (f *runFlags) check(args []string) error {
 		f.baseline = f.vars[0].Name
 	} else if !seen[f.baseline] {
 		return usagef("-baseline %q is not among the variants run (%s)", f.baseline, strings.Join(names, ", "))
+	}
+	if err := f.resolveNull(seen[bench.NullName]); err != nil {
+		return err
 	}
 	if f.producers == 0 {
 		f.producers = w.DefaultProducers

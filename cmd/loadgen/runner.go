@@ -194,6 +194,7 @@ func runOnce(ctx context.Context, f *runFlags, a *acc, rep int, file *results.Fi
 		cfg.OnLoop = markLoop
 	}
 	xc := xcoreNs()
+	cpu := startCPU()
 	res, err := f.w.Run(cfg, a.v)
 	if stopProfile != nil {
 		if perr := stopProfile(); perr != nil && err == nil {
@@ -227,6 +228,8 @@ func runOnce(ctx context.Context, f *runFlags, a *acc, rep int, file *results.Fi
 		MaxNs:        res.Rec.Corrected.Max(),
 		XcoreNs:      xc,
 	}
+	cpu.stop(&run)
+	setLateness(&run, res.Rec)
 	if f.rate == 0 {
 		run.AchievedRate = run.Throughput
 	}
@@ -262,6 +265,12 @@ func summarize(f *runFlags, file *results.File, accs []*acc, recCost float64) {
 			Corrected:           hist.Summarize(a.rec.Corrected),
 			Uncorrected:         hist.Summarize(a.rec.Uncorrected),
 			RecorderNsPerSample: recCost,
+			Floor:               a.v.IsNull(),
+			CPUCores:            cpuCores(a.runs),
+		}
+		if f.rate > 0 {
+			l := hist.Summarize(a.rec.Lateness)
+			s.Lateness = &l
 		}
 		if s.Runs == nil {
 			s.Runs = []results.Run{}

@@ -56,10 +56,13 @@ type IntervalStat struct {
 
 // Recorder collects the latency samples of one recording goroutine.
 type Recorder struct {
-	// Corrected holds end-intended, Uncorrected end-start. Written only by
-	// the recording goroutine; read after it has stopped.
+	// Corrected holds end-intended, Uncorrected end-start, Lateness
+	// start-intended (the generator's own lateness: how far behind its
+	// schedule each op was submitted; 0 in closed loop). Written only by the
+	// recording goroutine; read after it has stopped.
 	Corrected   *hdr.Histogram
 	Uncorrected *hdr.Histogram
+	Lateness    *hdr.Histogram
 
 	from int64 // samples with intended < from are warm-up; set before use
 
@@ -81,7 +84,7 @@ type Recorder struct {
 // NewRecorder returns a Recorder that records samples intended at or after
 // from (a Now() value).
 func NewRecorder(from int64) *Recorder {
-	return &Recorder{Corrected: NewHistogram(), Uncorrected: NewHistogram(), from: from}
+	return &Recorder{Corrected: NewHistogram(), Uncorrected: NewHistogram(), Lateness: NewHistogram(), from: from}
 }
 
 // Observer is called by Record, on the recording goroutine, with each
@@ -116,12 +119,13 @@ func (r *Recorder) Record(intended, start, end int64) {
 		r.Warm++
 		return
 	}
-	c, u := end-intended, end-start
-	if c > Highest || u > Highest || c < Lowest || u < Lowest {
-		c, u = r.clampSlow(c, u)
+	c, u, l := end-intended, end-start, start-intended
+	if c > Highest || u > Highest || c < Lowest || u < Lowest || uint64(l) > uint64(Highest) {
+		c, u, l = r.clampSlow(c, u, l)
 	}
 	_ = r.Corrected.RecordValue(c)   // in range by clamp: cannot fail
 	_ = r.Uncorrected.RecordValue(u) // in range by clamp: cannot fail
+	_ = r.Lateness.RecordValue(l)    // 0..Highest by clamp: cannot fail
 	if r.observe != nil {
 		r.observe(time.Duration(c), r)
 	}
@@ -133,13 +137,14 @@ func (r *Recorder) Record(intended, start, end int64) {
 // RecordNow is Record with end = Now().
 func (r *Recorder) RecordNow(intended, start int64) { r.Record(intended, start, nanotime()) }
 
-// clampSlow brings both values into the histograms' range, counting the
-// sample once in Clamped if either was above it.
-func (r *Recorder) clampSlow(c, u int64) (int64, int64) {
+// clampSlow brings the latencies into the histograms' range and the lateness
+// into 0..Highest, counting the sample once in Clamped if either latency was
+// above it.
+func (r *Recorder) clampSlow(c, u, l int64) (int64, int64, int64) {
 	if c > Highest || u > Highest {
 		r.Clamped++
 	}
-	return min(max(c, Lowest), Highest), min(max(u, Lowest), Highest)
+	return min(max(c, Lowest), Highest), min(max(u, Lowest), Highest), min(max(l, 0), Highest)
 }
 
 // window is Record's per-interval part, out of line to keep Record small.
@@ -178,6 +183,7 @@ func (r *Recorder) Count() int64 { return r.Corrected.TotalCount() }
 func (r *Recorder) Merge(o *Recorder) {
 	r.Corrected.Merge(o.Corrected)
 	r.Uncorrected.Merge(o.Uncorrected)
+	r.Lateness.Merge(o.Lateness)
 	r.Warm += o.Warm
 	r.Clamped += o.Clamped
 }
