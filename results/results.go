@@ -4,10 +4,15 @@
 // a report is drawn from exactly these fields.
 //
 // Invariants:
-//   - Schema is SchemaV1 ("ringloop.loadgen/v1") in everything Write produces;
-//     ReadFile refuses any other schema, so a renderer never guesses.
-//   - Fields are only ever added within v1 (with omitempty where a zero value
-//     would mislead); a rename or a change of meaning bumps the schema.
+//   - Schema is Schema (SchemaV2, "ringloop.loadgen/v2") in everything Write
+//     produces; Read accepts it and SchemaV1, and refuses any other schema,
+//     so a renderer never guesses.
+//   - v2 adds File.Sweep (loadgen sweep: latency against offered load) and
+//     nothing else changes meaning: a v1 file reads as a v2 File with Sweep
+//     nil.
+//   - Fields are only ever added within a version (with omitempty where a
+//     zero value would mislead); a rename or a change of meaning bumps the
+//     schema.
 //   - Every time and latency is an integer count of nanoseconds (suffix Ns);
 //     every rate is per second (float64); a quantile is a fraction in [0, 1]
 //     (0.99 = p99), never a percentage.
@@ -24,17 +29,23 @@ import (
 	"time"
 )
 
-// SchemaV1 names this version of the format; File.Schema carries it.
-const SchemaV1 = "ringloop.loadgen/v1"
+// The versions of the format; File.Schema carries one. Schema is the one
+// Write produces.
+const (
+	SchemaV1 = "ringloop.loadgen/v1"
+	SchemaV2 = "ringloop.loadgen/v2"
+	Schema   = SchemaV2
+)
 
 // ErrSchema is returned (wrapped) by Read and ReadFile for a document whose
-// schema is not SchemaV1.
+// schema is neither SchemaV1 nor SchemaV2.
 var ErrSchema = errors.New("results: unknown schema")
 
 // File is one loadgen invocation's result: a `run` or `compare` over one
 // workload and one or more variants.
 type File struct {
-	// Schema is always SchemaV1.
+	// Schema is the version the file was written with: Schema (SchemaV2)
+	// for every file Write produces, SchemaV1 for an older file read back.
 	Schema string `json:"schema"`
 	// Tool is the program that wrote the file ("loadgen") and its subcommand,
 	// e.g. "loadgen compare".
@@ -59,6 +70,11 @@ type File struct {
 	// repetitions for a confidence interval, a target rate not kept, a
 	// recorder cost that is a large share of the measured latency, ...
 	Warnings []string `json:"warnings,omitempty"`
+	// Sweep is what `loadgen sweep` measured: latency against offered load,
+	// per variant, and each one's knee (v2). Nil for run and compare. In a
+	// sweep file Summaries holds the closed-loop capacity runs the ladder of
+	// rates was derived from.
+	Sweep *Sweep `json:"sweep,omitempty"`
 	// StartedAt and FinishedAt bound the whole invocation (wall clock, UTC).
 	StartedAt  time.Time `json:"started_at"`
 	FinishedAt time.Time `json:"finished_at"`
@@ -325,8 +341,8 @@ func Read(r io.Reader) (*File, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("results: decode: %w", err)
 	}
-	if f.Schema != SchemaV1 {
-		return nil, fmt.Errorf("%w %q (want %q)", ErrSchema, f.Schema, SchemaV1)
+	if f.Schema != SchemaV1 && f.Schema != SchemaV2 {
+		return nil, fmt.Errorf("%w %q (want %q or %q)", ErrSchema, f.Schema, SchemaV2, SchemaV1)
 	}
 	return &f, nil
 }
@@ -345,9 +361,9 @@ func ReadFile(path string) (*File, error) {
 	return f, nil
 }
 
-// Write encodes f as indented JSON to w, setting Schema to SchemaV1.
+// Write encodes f as indented JSON to w, setting Schema to Schema.
 func (f *File) Write(w io.Writer) error {
-	f.Schema = SchemaV1
+	f.Schema = Schema
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(f); err != nil {

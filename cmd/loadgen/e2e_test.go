@@ -221,7 +221,7 @@ func TestRunAllOutputs(t *testing.T) {
 	if err := json.Unmarshal(raw, &generic); err != nil {
 		t.Fatalf("json: %v", err)
 	}
-	if generic["schema"] != results.SchemaV1 {
+	if generic["schema"] != results.Schema {
 		t.Errorf("schema = %v", generic["schema"])
 	}
 	f, err := results.ReadFile(jsonP)

@@ -91,7 +91,7 @@ func newRunFlagSet(cmd string, f *runFlags, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&f.loops, "loops", 0, fmt.Sprintf("loops in the group (group workload), 1..%d (default: one per CPU)", maxLoops))
 	fs.BoolVar(&f.pin, "pin", false, "pin the loop and producer threads to CPUs (locks their OS threads)")
 	fs.StringVar(&f.baseline, "baseline", "", "variant the others are compared with (default: the first variant)")
-	fs.StringVar(&f.jsonPath, "json", "", "write the full result (schema ringloop.loadgen/v1) to `PATH`")
+	fs.StringVar(&f.jsonPath, "json", "", "write the full result (schema ringloop.loadgen/v2) to `PATH`")
 	fs.StringVar(&f.csvPath, "csv", "", "write one CSV row per variant to `PATH`")
 	fs.StringVar(&f.benchPath, "bench", "", "write Go benchmark format (one line per run; benchstat reads it) to `PATH`")
 	fs.StringVar(&f.hgrmDir, "hgrm", "", "write HdrHistogram percentile distributions (.hgrm, values in us) per variant into `DIR`")

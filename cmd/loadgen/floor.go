@@ -26,9 +26,9 @@ import (
 )
 
 // resolveNull handles the null baseline: named explicitly (open loop
-// only), or added last in open loop unless -null=false.
+// only; a sweep is), or added last in open loop unless -null=false.
 func (f *runFlags) resolveNull(named bool) error {
-	if named && f.rate == 0 {
+	if named && f.rate == 0 && f.cmd != "sweep" {
 		return usagef("variant %q (the harness floor) needs open loop: give -rate > 0", bench.NullName)
 	}
 	if !named && f.rate > 0 && f.null {
