@@ -39,6 +39,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/ringloop/ringloop/internal/hist"
@@ -88,6 +89,10 @@ type Config struct {
 	// concurrent use).
 	Interval   time.Duration
 	OnInterval func(hist.IntervalStat)
+	// IntervalHists, when non-nil, makes each IntervalStat carry its
+	// window's histogram (hist.Recorder.SetIntervalHistograms): spare
+	// empty histograms come from it.
+	IntervalHists chan *hdr.Histogram
 	// Observe, when non-nil, is called from the loop goroutine with every
 	// recorded corrected latency (outlier tracing). Must not allocate; with
 	// several loops (group) it is called concurrently.
@@ -421,6 +426,9 @@ func (h *harness) begin() error {
 		r := hist.NewRecorder(h.from)
 		r.SetObserver(cfg.Observe)
 		r.SetInterval(cfg.Interval, cfg.OnInterval)
+		if cfg.IntervalHists != nil {
+			r.SetIntervalHistograms(cfg.IntervalHists)
+		}
 		h.recs = append(h.recs, r)
 	}
 	if cfg.Stop != nil {

@@ -57,6 +57,9 @@ func runNull(cfg Config) (*Result, error) {
 		r := hist.NewRecorder(from)
 		r.SetObserver(cfg.Observe)
 		r.SetInterval(cfg.Interval, cfg.OnInterval)
+		if cfg.IntervalHists != nil {
+			r.SetIntervalHistograms(cfg.IntervalHists)
+		}
 		recs[p] = r
 	}
 	var (

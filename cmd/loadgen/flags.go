@@ -64,6 +64,7 @@ type runFlags struct {
 	hgrmDir   string
 	interval  time.Duration
 	null      bool
+	hlogDir   string
 
 	// The reports engineer's flags (issue 9).
 	reportPath    string
@@ -97,6 +98,7 @@ func newRunFlagSet(cmd string, f *runFlags, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.hgrmDir, "hgrm", "", "write HdrHistogram percentile distributions (.hgrm, values in us) per variant into `DIR`")
 	fs.DurationVar(&f.interval, "interval", 0, fmt.Sprintf("print rate and p99 every interval (>= %v; 0 = off)", minInterval))
 	fs.BoolVar(&f.null, "null", true, nullDoc)
+	fs.StringVar(&f.hlogDir, "hlog", "", "write HdrHistogram interval logs (.hlog, one per variant and run; needs -interval) into `DIR`")
 	fs.StringVar(&f.reportPath, "report", "", "write a self-contained HTML report to `PATH`")
 	fs.StringVar(&f.svgDir, "svg", "", "write each plot as its own SVG into `DIR`")
 	fs.StringVar(&f.profileDir, "profile", "", "write CPU, heap, allocs, mutex and block profiles of each variant's last run into `DIR`")
@@ -234,6 +236,9 @@ func (f *runFlags) check(args []string) error {
 	if f.outlier < 0 || f.outlier > time.Minute {
 		return usagef("-outlier %v: accepted range is 0 (running p99.99) or up to 1m", f.outlier)
 	}
+	if f.hlogDir != "" && f.interval == 0 {
+		return usagef("-hlog %q needs -interval (the length of each logged window)", f.hlogDir)
+	}
 	if f.outlier > 0 && f.traceOutliers == "" {
 		return usagef("-outlier %v needs -trace-outliers DIR", f.outlier)
 	}
@@ -244,7 +249,7 @@ func (f *runFlags) check(args []string) error {
 			}
 		}
 	}
-	for _, p := range []struct{ flag, dir string }{{"-hgrm", f.hgrmDir}, {"-svg", f.svgDir}, {"-profile", f.profileDir}, {"-trace-outliers", f.traceOutliers}} {
+	for _, p := range []struct{ flag, dir string }{{"-hgrm", f.hgrmDir}, {"-svg", f.svgDir}, {"-profile", f.profileDir}, {"-trace-outliers", f.traceOutliers}, {"-hlog", f.hlogDir}} {
 		if p.dir != "" {
 			if err := probeDir(p.dir); err != nil {
 				return usagef("%s %q: cannot write there: %v", p.flag, p.dir, err)

@@ -127,6 +127,7 @@ func execute(ctx context.Context, f *runFlags, stdout, stderr io.Writer) (*resul
 	prog := newProgress(stderr, f.count*len(f.vars), f.warmup+f.duration)
 	defer prog.done()
 	iv := newIntervalPrinter(stdout, file)
+	iv.logTo(f.hlogDir, f.interval)
 	defer iv.close()
 
 	var runErr error
@@ -149,6 +150,9 @@ schedule:
 		file.Partial = true
 	}
 	iv.close()
+	if iv.hlogErr != nil {
+		runErr = errors.Join(runErr, iv.hlogErr)
+	}
 	summarize(f, file, accs, recCost)
 	file.FinishedAt = time.Now().UTC()
 	recs := map[string]*hist.Recorder{}
@@ -171,7 +175,10 @@ func runOnce(ctx context.Context, f *runFlags, a *acc, rep int, file *results.Fi
 	}
 	if f.interval > 0 {
 		cfg.Interval = f.interval
-		cfg.OnInterval = iv.hook(f.w.Name, a.v.Name, rep)
+		cfg.OnInterval = iv.hookTagged(f.w.Name, a.v.Name, f.hlogTag(), rep)
+		if iv.hlog != nil {
+			cfg.IntervalHists = iv.hlog.spare
+		}
 	}
 	var stopProfile func() error
 	if f.profileDir != "" && rep == f.count-1 {

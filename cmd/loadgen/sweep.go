@@ -89,6 +89,7 @@ func newSweepFlagSet(f *sweepFlags, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.csvPath, "csv", "", "write one CSV row per variant and rate to `PATH`")
 	fs.StringVar(&f.benchPath, "bench", "", "write Go benchmark format (Sweep/variant=V/rate=R, one line per run; benchstat reads it) to `PATH`")
 	fs.DurationVar(&f.interval, "interval", 0, fmt.Sprintf("print rate and p99 every interval (>= %v; 0 = off)", minInterval))
+	fs.StringVar(&f.hlogDir, "hlog", "", "write HdrHistogram interval logs (.hlog, one per variant, rate and run; needs -interval) into `DIR`")
 	fs.StringVar(&f.reportPath, "report", "", "write a self-contained HTML report (with the latency-vs-load plot) to `PATH`")
 	fs.StringVar(&f.svgDir, "svg", "", "write each plot as its own SVG into `DIR`")
 	fs.Usage = func() {
@@ -259,6 +260,7 @@ func sweep(ctx context.Context, f *sweepFlags, stdout, stderr io.Writer) (*resul
 	prog := newSweepProgress(stderr, total)
 	defer prog.done()
 	iv := newIntervalPrinter(stdout, file)
+	iv.logTo(f.hlogDir, f.interval)
 	defer iv.close()
 
 	rates := f.rateList
@@ -350,6 +352,9 @@ ladder:
 		}
 	}
 	iv.close()
+	if iv.hlogErr != nil {
+		runErr = errors.Join(runErr, iv.hlogErr)
+	}
 	if ctx.Err() != nil || runErr != nil {
 		file.Partial = true
 	}

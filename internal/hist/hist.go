@@ -52,6 +52,11 @@ type IntervalStat struct {
 	Ops    int64 // samples in the window
 	P99Ns  int64 // corrected p99 of the window
 	MaxNs  int64 // corrected max of the window
+	// Hist is the window's corrected histogram when the Recorder was given
+	// SetIntervalHistograms (nil otherwise). It is handed over: the callee
+	// owns it from then on (Reset it and offer it back to the spare
+	// channel, or drop it).
+	Hist *hdr.Histogram
 }
 
 // Recorder collects the latency samples of one recording goroutine.
@@ -79,6 +84,7 @@ type Recorder struct {
 	next     int64 // end of the open window (absolute Now() time)
 	lastEnd  int64 // end time of the window's latest sample
 	onWindow func(IntervalStat)
+	spare    chan *hdr.Histogram // SetIntervalHistograms: empty windows to swap in; nil = Reset in place
 }
 
 // NewRecorder returns a Recorder that records samples intended at or after
@@ -109,6 +115,13 @@ func (r *Recorder) SetInterval(every time.Duration, fn func(IntervalStat)) {
 	r.next = r.from + r.every
 	r.onWindow = fn
 }
+
+// SetIntervalHistograms makes each IntervalStat carry its window's
+// histogram (Hist), handed over to the interval function; the Recorder
+// takes an empty one from spare (which the receiver refills with Reset
+// histograms) or, when spare is empty, allocates one. Call after
+// SetInterval and before recording starts.
+func (r *Recorder) SetIntervalHistograms(spare chan *hdr.Histogram) { r.spare = spare }
 
 // Record adds one completed operation: intended is when the operation was
 // due (the pacer's schedule; equal to start in closed loop), start when it
@@ -151,8 +164,7 @@ func (r *Recorder) clampSlow(c, u, l int64) (int64, int64, int64) {
 func (r *Recorder) window(end, c int64) {
 	if end >= r.next {
 		if n := r.win.TotalCount(); n > 0 {
-			r.onWindow(IntervalStat{EndNs: r.next - r.from, SpanNs: r.every, Ops: n, P99Ns: r.win.ValueAtQuantile(99), MaxNs: r.win.Max()})
-			r.win.Reset()
+			r.emit(IntervalStat{EndNs: r.next - r.from, SpanNs: r.every, Ops: n, P99Ns: r.win.ValueAtQuantile(99), MaxNs: r.win.Max()})
 		}
 		// Skip the empty windows in one step (a stall may span many).
 		r.next += ((end-r.next)/r.every + 1) * r.every
@@ -171,9 +183,25 @@ func (r *Recorder) FlushInterval() {
 	}
 	// The run ended inside this window: it spans up to the last sample.
 	end := min(r.next, max(r.lastEnd, r.next-r.every+1))
-	r.onWindow(IntervalStat{EndNs: end - r.from, SpanNs: end - (r.next - r.every), Ops: r.win.TotalCount(), P99Ns: r.win.ValueAtQuantile(99), MaxNs: r.win.Max()})
-	r.win.Reset()
+	r.emit(IntervalStat{EndNs: end - r.from, SpanNs: end - (r.next - r.every), Ops: r.win.TotalCount(), P99Ns: r.win.ValueAtQuantile(99), MaxNs: r.win.Max()})
 	r.next += r.every
+}
+
+// emit hands st to the interval function and empties the window: swapped
+// for a spare one (the full one travels in st.Hist) or Reset in place.
+func (r *Recorder) emit(st IntervalStat) {
+	if r.spare == nil {
+		r.onWindow(st)
+		r.win.Reset()
+		return
+	}
+	st.Hist = r.win
+	select {
+	case r.win = <-r.spare:
+	default:
+		r.win = NewHistogram()
+	}
+	r.onWindow(st)
 }
 
 // Count is the number of recorded (non-warm-up) samples.

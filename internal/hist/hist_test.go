@@ -3,6 +3,8 @@ package hist
 import (
 	"testing"
 	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 func TestRecordCorrectedAndUncorrected(t *testing.T) {
@@ -152,5 +154,36 @@ func TestLateness(t *testing.T) {
 	r.Merge(o)
 	if n, mx := r.Lateness.TotalCount(), r.Lateness.Max(); n != 4 || mx < 2_990_000 {
 		t.Fatalf("merged lateness count %d max %d", n, mx)
+	}
+}
+
+// TestIntervalHistograms: with SetIntervalHistograms each window's
+// histogram is handed over whole (its counts are the window's samples), a
+// spare one is swapped in, and the windows together hold every sample.
+func TestIntervalHistograms(t *testing.T) {
+	r := NewRecorder(0)
+	spare := make(chan *hdr.Histogram, 1)
+	spare <- NewHistogram()
+	var got []IntervalStat
+	r.SetInterval(time.Microsecond, func(s IntervalStat) { got = append(got, s) })
+	r.SetIntervalHistograms(spare)
+	for i := int64(0); i < 5; i++ {
+		r.Record(i*1000, i*1000, i*1000+100+i) // one sample per window
+	}
+	r.FlushInterval()
+	if len(got) != 5 {
+		t.Fatalf("%d windows, want 5", len(got))
+	}
+	total := NewHistogram()
+	seen := map[*hdr.Histogram]bool{}
+	for i, s := range got {
+		if s.Hist == nil || s.Hist.TotalCount() != 1 || s.Hist.Max() != 100+int64(i) || seen[s.Hist] {
+			t.Fatalf("window %d: %+v", i, s)
+		}
+		seen[s.Hist] = true
+		total.Merge(s.Hist)
+	}
+	if !total.Equals(r.Corrected) {
+		t.Fatalf("windows merged differ from the run's histogram")
 	}
 }
