@@ -123,13 +123,19 @@ type Result struct {
 	Warnings      []string
 }
 
-// Throughput is completed ops per second.
+// Throughput is completed ops per second of Window.
 func (r *Result) Throughput() float64 {
-	if r.Elapsed <= 0 {
+	if r.Window() <= 0 {
 		return 0
 	}
-	return float64(r.Ops) / r.Elapsed.Seconds()
+	return float64(r.Ops) / r.Window().Seconds()
 }
+
+// Window is the span throughput is measured over: Elapsed, or SubmitElapsed
+// when longer (open loop: the schedule ran to the deadline after the last op
+// completed). Throughput and AchievedRate share it, so throughput never
+// exceeds the rate offered (Ops <= Submitted).
+func (r *Result) Window() time.Duration { return max(r.Elapsed, r.SubmitElapsed) }
 
 // AchievedRate is submitted ops per second.
 func (r *Result) AchievedRate() float64 {

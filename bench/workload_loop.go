@@ -89,6 +89,7 @@ func runLocal(cfg Config, v Variant, timers bool) (*Result, error) {
 	}
 	if cfg.Rate > 0 {
 		d.pc = pace.New(h.t0, cfg.Rate, 1, 0)
+		d.pc.From = h.from // late warm-up ops are not measured: not counted
 	}
 	if cfg.Ops > 0 {
 		d.quota = cfg.Ops
@@ -167,6 +168,13 @@ func (d *localDriver) submit(now int64) bool {
 		s := &d.slots[d.free[len(d.free)-1]]
 		d.free = d.free[:len(d.free)-1]
 		s.intended, s.start = intended, now
+		if d.timers && d.pc != nil {
+			// A timer set ahead of its due time cannot fire before it: its
+			// uncorrected latency counts from the due time, or from when it
+			// was set if that was later. So uncorrected <= corrected (from
+			// the due time), as in every other workload.
+			s.start = max(now, intended)
+		}
 		var err error
 		switch {
 		case !d.timers:

@@ -133,6 +133,7 @@ func runProducers(h *harness, cfg Config, slots [][]pslot, submit func(*pslot) e
 			var pc *pace.Pacer
 			if cfg.Rate > 0 {
 				pc = pace.New(h.t0, cfg.Rate, cfg.Producers, p)
+				pc.From = h.from // late warm-up ops are not measured: not counted
 			}
 			ring := slots[p]
 			var n, measured, lastSub int64

@@ -11,6 +11,7 @@ package report
 // before any output is written.
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ringloop/ringloop/internal/outfile"
 	"github.com/ringloop/ringloop/profiles"
 	"github.com/ringloop/ringloop/results"
 )
@@ -129,18 +131,35 @@ func RunCLI(args []string, stdout, stderr io.Writer) int {
 			seen[inputs[i].Name] = true
 		}
 	}
-	// Check the outputs can be created before rendering anything.
-	var html *os.File
-	switch *out {
-	case "", "-":
-	default:
-		f, err := os.Create(*out)
-		if err != nil {
+	// Every input and every output is checked, and the page rendered in
+	// memory, before any output is opened: a bad input or a bad path leaves
+	// every existing file as it was.
+	if _, err := build(inputs); err != nil {
+		fmt.Fprintf(stderr, "loadgen report: %s: %v\n", strings.Join(files, ", "), err)
+		return 2
+	}
+	if *out != "" && *out != "-" {
+		for _, in := range files {
+			if outfile.Same(*out, in) {
+				fmt.Fprintf(stderr, "loadgen report: -o %q is also an input file; it would be overwritten\n", *out)
+				return 2
+			}
+		}
+		if err := outfile.Check(*out); err != nil {
 			fmt.Fprintf(stderr, "loadgen report: -o %q cannot be written: %v\n", *out, err)
 			return 2
 		}
-		html = f
-		defer html.Close()
+	}
+	if *svgDir != "" {
+		if st, err := os.Stat(*svgDir); err == nil && !st.IsDir() {
+			fmt.Fprintf(stderr, "loadgen report: -svg %q is not a directory\n", *svgDir)
+			return 2
+		}
+	}
+	var page bytes.Buffer
+	if err := WriteHTMLNamed(&page, inputs...); err != nil {
+		fmt.Fprintf(stderr, "loadgen report: %v\n", err)
+		return 1
 	}
 	if *svgDir != "" {
 		if err := os.MkdirAll(*svgDir, 0o755); err != nil {
@@ -148,22 +167,19 @@ func RunCLI(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	if *out != "" {
-		var w io.Writer = stdout
-		if html != nil {
-			w = html
+	switch *out {
+	case "":
+	case "-":
+		if _, err := stdout.Write(page.Bytes()); err != nil {
+			fmt.Fprintf(stderr, "loadgen report: stdout: %v\n", err)
+			return 1
 		}
-		if err := WriteHTMLNamed(w, inputs...); err != nil {
+	default:
+		if err := outfile.Write(*out, func(w io.Writer) error { _, err := w.Write(page.Bytes()); return err }); err != nil {
 			fmt.Fprintf(stderr, "loadgen report: %v\n", err)
 			return 1
 		}
-		if html != nil {
-			if err := html.Close(); err != nil {
-				fmt.Fprintf(stderr, "loadgen report: %v\n", err)
-				return 1
-			}
-			fmt.Fprintf(stderr, "loadgen report: wrote %s\n", *out)
-		}
+		fmt.Fprintf(stderr, "loadgen report: wrote %s\n", *out)
 	}
 	if *svgDir != "" {
 		paths, err := WriteSVGsNamed(*svgDir, inputs...)

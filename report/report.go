@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ringloop/ringloop/internal/outfile"
 	"github.com/ringloop/ringloop/results"
 	"golang.org/x/perf/benchmath"
 )
@@ -450,7 +451,8 @@ func WriteSVGsNamed(dir string, inputs ...Input) ([]string, error) {
 		}
 		for _, f := range files {
 			p := filepath.Join(dir, f.name)
-			if err := os.WriteFile(p, f.b, 0o644); err != nil {
+			b := f.b
+			if err := outfile.Write(p, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
 				return paths, fmt.Errorf("report: %w", err)
 			}
 			paths = append(paths, p)

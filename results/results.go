@@ -27,6 +27,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/ringloop/ringloop/internal/outfile"
 )
 
 // The versions of the format; File.Schema carries one. Schema is the one
@@ -223,6 +225,11 @@ type Run struct {
 	// and WallNs the wall time of the same span.
 	CPUNs  int64 `json:"cpu_ns,omitempty"`
 	WallNs int64 `json:"wall_ns,omitempty"`
+	// Partial is true when this repetition was cut short (Ctrl-C): its
+	// numbers are real but cover less than the configured duration, so it
+	// is left out of -bench output, where it would be averaged with
+	// complete runs.
+	Partial bool `json:"partial,omitempty"`
 }
 
 // Estimate is a median with its confidence interval (benchmath.Summary).
@@ -316,6 +323,9 @@ type Interval struct {
 	// P99Ns and MaxNs are the window's corrected p99 and max.
 	P99Ns int64 `json:"p99_ns"`
 	MaxNs int64 `json:"max_ns"`
+	// Partial is true for a run's last window, cut by the end of the run
+	// (SpanNs is not the interval; it may hold the drain after the deadline).
+	Partial bool `json:"partial,omitempty"`
 }
 
 // Outlier is one sample above the outlier threshold whose surrounding
@@ -372,25 +382,12 @@ func (f *File) Write(w io.Writer) error {
 	return nil
 }
 
-// WriteFile writes f to path (created or truncated) via a temporary file in
-// the same directory, so a reader never sees half a file.
+// WriteFile writes f to path as package internal/outfile does: a new or
+// regular file is replaced atomically (a reader never sees half a file, a
+// failed write leaves the old one); a FIFO or a device is written through,
+// never replaced. Every write error (ENOSPC included) is returned.
 func (f *File) WriteFile(path string) error {
-	tmp, err := os.CreateTemp(dirOf(path), ".loadgen-*.json")
-	if err != nil {
-		return fmt.Errorf("results: %w", err)
-	}
-	name := tmp.Name()
-	if err := f.Write(tmp); err != nil {
-		tmp.Close()
-		os.Remove(name)
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(name)
-		return fmt.Errorf("results: %w", err)
-	}
-	if err := os.Rename(name, path); err != nil {
-		os.Remove(name)
+	if err := outfile.Write(path, f.Write); err != nil {
 		return fmt.Errorf("results: %w", err)
 	}
 	return nil
@@ -404,16 +401,4 @@ func (f *File) Find(workload, variant string) *Summary {
 		}
 	}
 	return nil
-}
-
-func dirOf(path string) string {
-	for i := len(path) - 1; i >= 0; i-- {
-		if os.IsPathSeparator(path[i]) {
-			if i == 0 {
-				return path[:1]
-			}
-			return path[:i]
-		}
-	}
-	return "."
 }

@@ -7,13 +7,11 @@ package main
 // is silently clamped.
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
@@ -21,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ringloop/ringloop/bench"
+	"github.com/ringloop/ringloop/internal/outfile"
 )
 
 // Accepted ranges.
@@ -82,16 +81,16 @@ func newRunFlagSet(cmd string, f *runFlags, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	f.cmd = cmd
-	fs.StringVar(&f.workload, "workload", defWorkload, "workload to run (see `loadgen list`)")
-	fs.StringVar(&f.variants, "variants", "", "comma-separated variants to run (default: every variant of the workload)")
-	fs.IntVar(&f.producers, "producers", 0, fmt.Sprintf("producer goroutines, 1..%d (default: the workload's default)", maxProducers))
+	fs.StringVar(&f.workload, "workload", defWorkload, "`NAME` of the workload to run (see: loadgen list)")
+	fs.StringVar(&f.variants, "variants", "", "comma-separated `LIST` of variants to run; empty = every variant of the workload (an empty name in a list is an error)")
+	fs.IntVar(&f.producers, "producers", 0, fmt.Sprintf("producer goroutines, 1..%d; 0 = the workload's default (see: loadgen list)", maxProducers))
 	fs.Float64Var(&f.rate, "rate", 0, fmt.Sprintf("target ops per second over all producers, 0 = closed loop (max throughput), up to %g", maxRate))
 	fs.DurationVar(&f.duration, "duration", defDuration, fmt.Sprintf("measured time per run, %v..%v", minDuration, maxDuration))
 	fs.DurationVar(&f.warmup, "warmup", defWarmup, fmt.Sprintf("unmeasured warm-up before each run, 0..%v", maxWarmup))
 	fs.IntVar(&f.count, "count", defCount, fmt.Sprintf("runs per variant, interleaved ABAB, 1..%d (>= 6 for a 95%% interval)", maxCount))
-	fs.IntVar(&f.loops, "loops", 0, fmt.Sprintf("loops in the group (group workload), 1..%d (default: one per CPU)", maxLoops))
+	fs.IntVar(&f.loops, "loops", 0, fmt.Sprintf("loops in the group (group workload), 1..%d; 0 = one per CPU", maxLoops))
 	fs.BoolVar(&f.pin, "pin", false, "pin the loop and producer threads to CPUs (locks their OS threads)")
-	fs.StringVar(&f.baseline, "baseline", "", "variant the others are compared with (default: the first variant)")
+	fs.StringVar(&f.baseline, "baseline", "", "`VARIANT` the others are compared with; empty = the first variant")
 	fs.StringVar(&f.jsonPath, "json", "", "write the full result (schema ringloop.loadgen/v2) to `PATH`")
 	fs.StringVar(&f.csvPath, "csv", "", "write one CSV row per variant to `PATH`")
 	fs.StringVar(&f.benchPath, "bench", "", "write Go benchmark format (one line per run; benchstat reads it) to `PATH`")
@@ -124,6 +123,15 @@ Examples:
 `)
 	} else {
 		fmt.Fprint(w, `Usage: loadgen [run] [flags]
+       loadgen <subcommand> [flags] [args]
+
+Subcommands:
+  loadgen [run] [flags]            run a workload on its variants (the flags below)
+  loadgen compare [flags] [V...]   run variants side by side, ratios to the baseline
+  loadgen list                     workloads and variants, one line each
+  loadgen report [flags] FILE...   render saved -json results as HTML / SVG
+  loadgen pprof top|diff ...       analyse profiles written by -profile
+  loadgen <subcommand> -h          flags and examples of a subcommand
 
 Runs one workload on its variants (all of them unless -variants) interleaved
 (ABAB), -count times each, and prints latency percentiles (corrected for
@@ -202,7 +210,7 @@ func (f *runFlags) check(args []string) error {
 		f.producers = w.DefaultProducers
 	}
 	if f.producers < 1 || f.producers > maxProducers {
-		return usagef("-producers %d: accepted range is 1..%d", f.producers, maxProducers)
+		return usagef("-producers %d: accepted range is 1..%d, or 0 for the workload's default", f.producers, maxProducers)
 	}
 	if math.IsNaN(f.rate) || math.IsInf(f.rate, 0) || f.rate < 0 || f.rate > maxRate {
 		return usagef("-rate %v: accepted range is 0 (closed loop) or a positive rate up to %g ops/s", f.rate, maxRate)
@@ -242,31 +250,46 @@ func (f *runFlags) check(args []string) error {
 	if f.outlier > 0 && f.traceOutliers == "" {
 		return usagef("-outlier %v needs -trace-outliers DIR", f.outlier)
 	}
-	for _, p := range []struct{ flag, path string }{{"-json", f.jsonPath}, {"-csv", f.csvPath}, {"-bench", f.benchPath}, {"-report", f.reportPath}} {
+	return f.checkOutputs()
+}
+
+// checkOutputs checks every output path before anything runs: each file can
+// be written (outfile.Check: nothing is touched), each directory can be made
+// and take files, and no two outputs name one file, where the second would
+// silently replace the first.
+func (f *runFlags) checkOutputs() error {
+	files := []struct{ flag, path string }{{"-json", f.jsonPath}, {"-csv", f.csvPath}, {"-bench", f.benchPath}, {"-report", f.reportPath}}
+	dirs := []struct{ flag, path string }{{"-hgrm", f.hgrmDir}, {"-svg", f.svgDir}, {"-profile", f.profileDir}, {"-trace-outliers", f.traceOutliers}, {"-hlog", f.hlogDir}}
+	for i, a := range files {
+		if a.path == "" {
+			continue
+		}
+		for _, b := range files[i+1:] {
+			if b.path != "" && outfile.Same(a.path, b.path) {
+				return usagef("%s %q and %s %q name the same file: the second would overwrite the first; give each output its own path", a.flag, a.path, b.flag, b.path)
+			}
+		}
+		for _, b := range dirs {
+			if b.path != "" && outfile.Same(a.path, b.path) {
+				return usagef("%s %q is also the directory of %s; give each output its own path", a.flag, a.path, b.flag)
+			}
+		}
+	}
+	for _, p := range files {
 		if p.path != "" {
-			if err := probeFile(p.path); err != nil {
+			if err := outfile.Check(p.path); err != nil {
 				return usagef("%s %q: cannot write there: %v", p.flag, p.path, err)
 			}
 		}
 	}
-	for _, p := range []struct{ flag, dir string }{{"-hgrm", f.hgrmDir}, {"-svg", f.svgDir}, {"-profile", f.profileDir}, {"-trace-outliers", f.traceOutliers}, {"-hlog", f.hlogDir}} {
-		if p.dir != "" {
-			if err := probeDir(p.dir); err != nil {
-				return usagef("%s %q: cannot write there: %v", p.flag, p.dir, err)
+	for _, p := range dirs {
+		if p.path != "" {
+			if err := probeDir(p.path); err != nil {
+				return usagef("%s %q: cannot write there: %v", p.flag, p.path, err)
 			}
 		}
 	}
 	return nil
-}
-
-// probeFile checks that path can be created or overwritten without touching
-// an existing file: its directory must exist and take a new file, and path
-// must not be a directory.
-func probeFile(path string) error {
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return errors.New("is a directory")
-	}
-	return probeDir0(filepath.Dir(path))
 }
 
 // probeDir creates dir (and parents) and checks a file can be made in it.

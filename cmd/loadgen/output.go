@@ -21,6 +21,7 @@ import (
 	"golang.org/x/perf/benchfmt"
 
 	"github.com/ringloop/ringloop/internal/hist"
+	"github.com/ringloop/ringloop/internal/outfile"
 
 	"github.com/ringloop/ringloop/results"
 )
@@ -62,27 +63,60 @@ func fmtRate(v float64) string {
 	}
 }
 
-// printTable writes the human table: machine, config, one row per variant,
-// warnings.
-func printTable(w io.Writer, f *results.File) {
+// printHeader writes what is about to run, before anything runs (also when
+// stdout is not a terminal, so -interval lines and a long run come after
+// it): configuration, planned time, machine, what the latency columns mean.
+func printHeader(w io.Writer, f *results.File, recCost float64) {
 	m, c := f.Machine, f.Config
 	mode := "closed loop"
 	if c.Rate > 0 {
 		mode = "open loop at " + fmtRate(c.Rate) + "/s"
 	}
-	fmt.Fprintf(w, "%s: workload=%s producers=%d %s, %v runs (+%v warm-up) x %d, interleaved\n",
-		f.Tool, c.Workload, c.Producers, mode, time.Duration(c.DurationNs), time.Duration(c.WarmupNs), c.Count)
+	planned := float64(c.Count) * float64(len(c.Variants)) * (time.Duration(c.DurationNs) + time.Duration(c.WarmupNs)).Seconds()
+	vs := "variants"
+	if len(c.Variants) == 1 {
+		vs = "variant"
+	}
+	fmt.Fprintf(w, "%s: workload=%s producers=%d %s, %v runs (+%v warm-up) x %d per variant, %d %s, interleaved: planned %s\n",
+		f.Tool, c.Workload, c.Producers, mode, time.Duration(c.DurationNs), time.Duration(c.WarmupNs), c.Count, len(c.Variants), vs, fmtPlanned(planned))
+	if c.Workload == "group" || c.Pin {
+		pin := "not pinned"
+		if c.Pin {
+			pin = "loop and producer threads pinned to CPUs"
+		}
+		fmt.Fprintf(w, "loops: %d, %s, on %d CPUs\n", c.Loops, pin, m.Cores)
+	}
 	xc := "xcore n/a"
 	if m.XcoreNs > 0 {
 		xc = fmt.Sprintf("xcore %.0fns", m.XcoreNs)
 	}
-	rc := 0.0
-	if len(f.Summaries) > 0 {
-		rc = f.Summaries[0].RecorderNsPerSample
-	}
 	fmt.Fprintf(w, "machine: %s, %d cores, GOMAXPROCS=%d, %s %s/%s, %s, recorder %.0f ns/sample\n",
-		m.CPUModel, m.Cores, m.GOMAXPROCS, m.GoVersion, m.OS, m.Arch, xc, rc)
+		m.CPUModel, m.Cores, m.GOMAXPROCS, m.GoVersion, m.OS, m.Arch, xc, recCost)
 	fmt.Fprintln(w, "latency: corrected for coordinated omission (from intended start); uncorrected p99.9/max beside it in open loop")
+	if c.Workload == "timers" && c.Rate > 0 {
+		fmt.Fprintln(w, "timers: corrected = how late each timer fired after its due time; uncorrected = from its due time or, if it was set later, from when it was set (never above corrected)")
+	}
+}
+
+// fmtPlanned formats a planned total time in seconds: a duration up to two
+// days, days (and years) beyond.
+func fmtPlanned(sec float64) string {
+	const day = 86400.0
+	switch {
+	case sec < 2*day:
+		return time.Duration(sec * 1e9).Round(100 * time.Millisecond).String()
+	case sec < 2*365*day:
+		return fmt.Sprintf("%.1f days", sec/day)
+	default:
+		return fmt.Sprintf("%.1f days (%.1f years)", sec/day, sec/(365.25*day))
+	}
+}
+
+// printTable writes, after the runs, one row per variant and the warnings
+// (the header came first: printHeader). A variant that was never measured
+// gets a row that says so, and no number.
+func printTable(w io.Writer, f *results.File) {
+	c := f.Config
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	hdr := "variant\truns\tops/s\t±\tvs " + c.Baseline + "\tp\t"
@@ -94,15 +128,33 @@ func printTable(w io.Writer, f *results.File) {
 		hdr += "unc p99.9\tunc max\t"
 	}
 	fmt.Fprintln(tw, hdr)
-	for _, s := range f.Summaries {
+	for _, name := range c.Variants {
+		s := f.Find(c.Workload, name)
+		if s == nil {
+			fmt.Fprintf(tw, "%s\t-\t  no measurement (interrupted before its first run finished)\n", name)
+			continue
+		}
 		l := s.Corrected
-		row := fmt.Sprintf("%s\t%d\t%s\t%s\t%s\t%s\t", s.Variant, len(s.Runs), fmtRate(s.Throughput.Center), pm(s.Throughput), ratioCell(s.Ratio), pCell(s.Ratio))
+		rc := ratioCell(s.Ratio)
+		if s.Ratio == nil && s.Variant != c.Baseline {
+			rc = "n/a" // the baseline was not measured
+		}
+		row := fmt.Sprintf("%s\t%d\t%s\t%s\t%s\t%s\t", s.Variant, len(s.Runs), fmtRate(s.Throughput.Center), pm(s.Throughput), rc, pCell(s.Ratio))
 		if c.Rate > 0 {
 			kept := ""
 			if !s.RateKept {
 				kept = " (!)"
 			}
 			row += fmtRate(s.AchievedRate) + kept + "\t"
+		}
+		if l.Count == 0 {
+			// No sample: a latency of 0ns would read as a measurement.
+			row += "-\t-\t-\t-\t-\t-\t"
+			if c.Rate > 0 {
+				row += "-\t-\t"
+			}
+			fmt.Fprintln(tw, row)
+			continue
 		}
 		row += fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t", fmtNs(float64(l.P50Ns)), fmtNs(float64(l.P90Ns)), fmtNs(float64(l.P99Ns)), fmtNs(float64(l.P999Ns)), fmtNs(float64(l.P9999Ns)), fmtNs(float64(l.MaxNs)))
 		if c.Rate > 0 {
@@ -175,16 +227,11 @@ func writeOutputs(fl *runFlags, f *results.File, recs map[string]*hist.Recorder)
 	return errors.Join(errs...)
 }
 
+// writeFileWith writes what fn produces to path through outfile.Write: a
+// regular file is replaced only once complete, a FIFO or a device is written
+// through, and every write error is returned naming the path.
 func writeFileWith(path string, fn func(io.Writer) error) error {
-	fh, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := fn(fh); err != nil {
-		fh.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return fh.Close()
+	return outfile.Write(path, fn)
 }
 
 var csvHeader = []string{"workload", "variant", "producers", "target_rate", "runs", "partial",
@@ -238,8 +285,8 @@ func writeBench(w io.Writer, f *results.File) error {
 			name += "/rate=" + strconv.FormatFloat(f.Config.Rate, 'f', -1, 64)
 		}
 		for _, r := range s.Runs {
-			if r.Ops == 0 {
-				continue
+			if r.Ops == 0 || r.Partial {
+				continue // an interrupted run would be averaged with complete ones: benchLeftOut names it
 			}
 			vals := []benchfmt.Value{
 				{Value: float64(r.ElapsedNs) / float64(r.Ops), Unit: "ns/op"},
@@ -264,6 +311,20 @@ func writeBench(w io.Writer, f *results.File) error {
 		}
 	}
 	return nil
+}
+
+// benchLeftOut names the runs writeBench leaves out because they were
+// interrupted ("mutex run 0").
+func benchLeftOut(f *results.File) []string {
+	var out []string
+	for _, s := range f.Summaries {
+		for _, r := range s.Runs {
+			if r.Partial && r.Ops > 0 {
+				out = append(out, fmt.Sprintf("%s run %d", s.Variant, r.Index))
+			}
+		}
+	}
+	return out
 }
 
 // writeHgrm writes DIR/<workload>-<variant>.hgrm (corrected) and

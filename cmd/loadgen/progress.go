@@ -90,10 +90,17 @@ func newIntervalPrinter(out io.Writer, file *results.File) *intervalPrinter {
 				Workload: l.workload, Variant: l.variant, Run: l.run,
 				OffsetNs: l.st.EndNs, SpanNs: l.st.SpanNs, Ops: l.st.Ops, Rate: float64(l.st.Ops) / span,
 				P99Ns: l.st.P99Ns, MaxNs: l.st.MaxNs,
+				// Every full window spans the interval; only a run's last
+				// one, cut by its end, does not.
+				Partial: l.st.SpanNs != p.file.Config.IntervalNs,
 			}
 			p.file.Intervals = append(p.file.Intervals, iv)
-			fmt.Fprintf(p.out, "interval %s/%s run=%d t=%-8v ops=%-9d rate=%-8s/s p99=%-8s max=%s\n",
-				iv.Workload, iv.Variant, iv.Run, time.Duration(iv.OffsetNs).Round(time.Millisecond), iv.Ops, fmtRate(iv.Rate), fmtNs(float64(iv.P99Ns)), fmtNs(float64(iv.MaxNs)))
+			mark := ""
+			if iv.Partial {
+				mark = "  (partial: the run's last " + fmtNs(float64(iv.SpanNs)) + ", cut by its end)"
+			}
+			fmt.Fprintf(p.out, "interval %s/%s run=%d t=%-8v ops=%-9d rate=%-8s/s p99=%-8s max=%s%s\n",
+				iv.Workload, iv.Variant, iv.Run, time.Duration(iv.OffsetNs).Round(time.Millisecond), iv.Ops, fmtRate(iv.Rate), fmtNs(float64(iv.P99Ns)), fmtNs(float64(iv.MaxNs)), mark)
 			if p.hlog != nil {
 				p.hlog.write(l, p.every)
 			}

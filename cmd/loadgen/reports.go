@@ -9,7 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"time"
 
 	"github.com/ringloop/ringloop/internal/hist"
@@ -79,14 +79,7 @@ func (h *outlierHook) close() ([]results.Outlier, error) {
 func writeReports(fl *runFlags, f *results.File) error {
 	var errs []error
 	if fl.reportPath != "" {
-		fh, err := os.Create(fl.reportPath)
-		if err == nil {
-			err = report.WriteHTML(fh, f)
-			if cerr := fh.Close(); err == nil {
-				err = cerr
-			}
-		}
-		if err != nil {
+		if err := writeFileWith(fl.reportPath, func(w io.Writer) error { return report.WriteHTML(w, f) }); err != nil {
 			errs = append(errs, fmt.Errorf("-report %s: %w", fl.reportPath, err))
 		}
 	}

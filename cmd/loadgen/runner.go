@@ -21,6 +21,7 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -28,6 +29,7 @@ import (
 
 	"github.com/ringloop/ringloop/bench"
 	"github.com/ringloop/ringloop/internal/hist"
+	"github.com/ringloop/ringloop/internal/outfile"
 	"github.com/ringloop/ringloop/results"
 )
 
@@ -39,6 +41,9 @@ type acc struct {
 	// rateKept is false once an open-loop run fell short of the target.
 	rateKept bool
 	warnings []string
+	// profile is what -profile holds for this variant: "" nothing (its
+	// last run never started), "complete", or "interrupted".
+	profile string
 }
 
 func runCmd(cmd string, args []string, stdout, stderr io.Writer) int {
@@ -64,6 +69,9 @@ func runCmd(cmd string, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "loadgen %s: %v\n", cmd, err)
 		return exitUsage
 	}
+	outfile.WaitNote = func(path string) {
+		fmt.Fprintf(stderr, "loadgen %s: waiting for a reader to open the FIFO %s\n", cmd, path)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -86,6 +94,10 @@ func runCmd(cmd string, args []string, stdout, stderr io.Writer) int {
 	if werr := writeOutputs(&f, file, recs); werr != nil {
 		fmt.Fprintf(stderr, "loadgen %s: %v\n", cmd, werr)
 		status = exitFail
+	}
+	if left := benchLeftOut(file); f.benchPath != "" && len(left) > 0 {
+		fmt.Fprintf(stderr, "loadgen %s: -bench %s: left out %s: interrupted, so shorter than -duration; every line written is a complete run\n",
+			cmd, f.benchPath, strings.Join(left, ", "))
 	}
 	if file.Partial && status == exitOK {
 		fmt.Fprintf(stderr, "loadgen %s: interrupted; the results above and in the output files are partial\n", cmd)
@@ -119,6 +131,12 @@ func execute(ctx context.Context, f *runFlags, stdout, stderr io.Writer) (*resul
 		},
 	}
 	recCost := hist.MeasureCost(200_000)
+	if f.w.Name == "group" && f.loops > file.Machine.Cores {
+		w := fmt.Sprintf("-loops %d exceeds the %d CPUs this process may use: loops share CPUs, so latency includes waiting for one", f.loops, file.Machine.Cores)
+		file.Warnings = append(file.Warnings, w)
+		fmt.Fprintf(stderr, "loadgen %s: warning: %s\n", f.cmd, w)
+	}
+	printHeader(stdout, file, recCost)
 
 	accs := make([]*acc, len(f.vars))
 	for i, v := range f.vars {
@@ -150,6 +168,16 @@ schedule:
 		file.Partial = true
 	}
 	iv.close()
+	if f.profileDir != "" && file.Partial {
+		for _, a := range accs {
+			switch a.profile {
+			case "":
+				fmt.Fprintf(stderr, "loadgen %s: -profile %s: nothing written for %s: interrupted before its last run\n", f.cmd, f.profileDir, a.v.Name)
+			case "interrupted":
+				fmt.Fprintf(stderr, "loadgen %s: -profile %s: %s's profiles cover an interrupted run (shorter than -duration)\n", f.cmd, f.profileDir, a.v.Name)
+			}
+		}
+	}
 	if iv.hlogErr != nil {
 		runErr = errors.Join(runErr, iv.hlogErr)
 	}
@@ -204,6 +232,10 @@ func runOnce(ctx context.Context, f *runFlags, a *acc, rep int, file *results.Fi
 	cpu := startCPU()
 	res, err := f.w.Run(cfg, a.v)
 	if stopProfile != nil {
+		a.profile = "complete"
+		if err != nil || res.Partial {
+			a.profile = "interrupted"
+		}
 		if perr := stopProfile(); perr != nil && err == nil {
 			err = perr
 		}
@@ -224,7 +256,7 @@ func runOnce(ctx context.Context, f *runFlags, a *acc, rep int, file *results.Fi
 	run := results.Run{
 		Index:        rep,
 		Ops:          res.Ops,
-		ElapsedNs:    int64(res.Elapsed),
+		ElapsedNs:    int64(res.Window()),
 		Throughput:   res.Throughput(),
 		AchievedRate: res.AchievedRate(),
 		P50Ns:        hist.Quantile(res.Rec.Corrected, 0.50),
@@ -234,6 +266,7 @@ func runOnce(ctx context.Context, f *runFlags, a *acc, rep int, file *results.Fi
 		P9999Ns:      hist.Quantile(res.Rec.Corrected, 0.9999),
 		MaxNs:        res.Rec.Corrected.Max(),
 		XcoreNs:      xc,
+		Partial:      res.Partial,
 	}
 	cpu.stop(&run)
 	setLateness(&run, res.Rec)
@@ -261,7 +294,18 @@ func summarize(f *runFlags, file *results.File, accs []*acc, recCost float64) {
 			base = a
 		}
 	}
+	if base != nil && len(base.runs) == 0 {
+		file.Warnings = append(file.Warnings, fmt.Sprintf("baseline %s has no measurement: no ratios", base.v.Name))
+		base = nil
+	}
 	for _, a := range accs {
+		if len(a.runs) == 0 {
+			// Never measured (interrupted first): no summary, whose zeros
+			// would read as measurements.
+			file.Warnings = append(file.Warnings, a.warnings...)
+			file.Warnings = append(file.Warnings, fmt.Sprintf("%s: no measurement: interrupted before its first run finished", a.v.Name))
+			continue
+		}
 		s := results.Summary{
 			Workload:            f.w.Name,
 			Variant:             a.v.Name,
@@ -292,10 +336,38 @@ func summarize(f *runFlags, file *results.File, accs []*acc, recCost float64) {
 		if n := len(a.runs); n > 0 && n < 6 {
 			file.Warnings = append(file.Warnings, fmt.Sprintf("%s: %d runs are too few for a 95%% confidence interval (need >= 6: -count 6)", a.v.Name, n))
 		}
+		if s.Corrected.Count == 0 {
+			file.Warnings = append(file.Warnings, a.v.Name+": no operation completed in its measured windows: no latency to report")
+		} else if w := fewSamples(s.Corrected.Count); w != "" {
+			file.Warnings = append(file.Warnings, a.v.Name+": "+w)
+		}
 		if s.Corrected.Count > 0 && recCost > 0.1*float64(s.Corrected.P50Ns) {
 			file.Warnings = append(file.Warnings, fmt.Sprintf("%s: the recorder's own cost (%.0f ns/sample) is over 10%% of the p50 (%d ns)", a.v.Name, recCost, s.Corrected.P50Ns))
 		}
 	}
+}
+
+// fewSamples says which percentiles rest on too few samples to be more than
+// the max: p(q) needs at least 1/(1-q) samples (p99.9: 1,000), or "".
+func fewSamples(n int64) string {
+	var weak []string
+	need := int64(0)
+	for _, p := range []struct {
+		name string
+		n    int64
+	}{{"p50", 2}, {"p90", 10}, {"p99", 100}, {"p99.9", 1000}, {"p99.99", 10000}} {
+		if n < p.n {
+			weak = append(weak, p.name)
+			if need == 0 {
+				need = p.n
+			}
+		}
+	}
+	if len(weak) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("only %d latency samples: %s rest on too few to mean anything (%s needs >= %d; each further nine needs 10x more); read them as the max, or run longer or at a higher rate",
+		n, strings.Join(weak, ", "), weak[0], need)
 }
 
 func throughputs(runs []results.Run) []float64 {

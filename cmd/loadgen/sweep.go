@@ -257,6 +257,11 @@ func sweep(ctx context.Context, f *sweepFlags, stdout, stderr io.Writer) (*resul
 	if f.rateList == nil {
 		total += f.capCount * len(real)
 	}
+	planned := time.Duration(nRates*f.count*len(f.vars)) * perRun
+	if f.rateList == nil {
+		planned += time.Duration(f.capCount*len(real)) * (f.warmup + f.capDur)
+	}
+	printSweepHeader(stdout, file, total, planned)
 	prog := newSweepProgress(stderr, total)
 	defer prog.done()
 	iv := newIntervalPrinter(stdout, file)

@@ -59,18 +59,24 @@ func rateKey(v float64) string {
 	return strconv.FormatFloat(round3(v)/d, 'f', -1, 64) + unit
 }
 
-// printSweep writes the sweep's tables: the capacity runs, one block per
-// rate, the p99 matrix and the knees.
-func printSweep(w io.Writer, f *results.File) {
-	sw, c, m := f.Sweep, f.Config, f.Machine
-	fmt.Fprintf(w, "%s: workload=%s producers=%d, %v runs (+%v warm-up) x %d per variant and rate, interleaved; slo p99 < %s\n",
-		f.Tool, c.Workload, c.Producers, time.Duration(c.DurationNs), time.Duration(c.WarmupNs), c.Count, fmtNs(float64(sw.SLONs)))
+// printSweepHeader writes what is about to run, before anything runs.
+func printSweepHeader(w io.Writer, f *results.File, steps int, planned time.Duration) {
+	c, m := f.Config, f.Machine
+	fmt.Fprintf(w, "%s: workload=%s producers=%d variants=%s, %v runs (+%v warm-up) x %d per variant and rate, interleaved; slo p99 < %s; %d runs, planned %v\n",
+		f.Tool, c.Workload, c.Producers, strings.Join(c.Variants, ","), time.Duration(c.DurationNs), time.Duration(c.WarmupNs), c.Count,
+		fmtNs(float64(f.Sweep.SLONs)), steps, planned.Round(time.Second))
 	xc := "xcore n/a"
 	if m.XcoreNs > 0 {
 		xc = fmt.Sprintf("xcore %.0fns", m.XcoreNs)
 	}
 	fmt.Fprintf(w, "machine: %s, %d cores, GOMAXPROCS=%d, %s %s/%s, %s\n", m.CPUModel, m.Cores, m.GOMAXPROCS, m.GoVersion, m.OS, m.Arch, xc)
 	fmt.Fprintln(w, "latency: corrected for coordinated omission (from intended start); null = no scheduler, the harness's floor")
+}
+
+// printSweep writes, after the runs, the sweep's tables: the capacity
+// runs, one block per rate, the p99 matrix and the knees.
+func printSweep(w io.Writer, f *results.File) {
+	sw := f.Sweep
 	if len(f.Summaries) > 0 {
 		fmt.Fprint(w, "\ncapacity (closed loop): ")
 		var parts []string
@@ -294,8 +300,8 @@ func writeSweepBench(w io.Writer, f *results.File) error {
 		for _, s := range st.Summaries {
 			name := fmt.Sprintf("Sweep/variant=%s/rate=%s", s.Variant, rateKey(st.Rate))
 			for _, r := range s.Runs {
-				if r.Ops == 0 {
-					continue
+				if r.Ops == 0 || r.Partial {
+					continue // an interrupted run would be averaged with complete ones
 				}
 				vals := []benchfmt.Value{
 					{Value: float64(r.ElapsedNs) / float64(r.Ops), Unit: "ns/op"},

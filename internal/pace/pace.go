@@ -34,8 +34,12 @@ type Pacer struct {
 	period float64 // ns between consecutive ops of this producer
 	i      int64   // index of the next op
 	// Behind counts ops whose intended time had already passed when Next was
-	// called (the caller or the loop could not keep up at that moment).
+	// called (the caller or the loop could not keep up at that moment),
+	// among those intended at or after From.
 	Behind int64
+	// From is the first intended time Behind counts (the end of the
+	// warm-up); 0 counts every op. Set it before the first Next or Take.
+	From int64
 }
 
 // New returns a pacer for one of producers producers sharing rate ops/s, the
@@ -65,7 +69,7 @@ func (p *Pacer) Next(deadline int64) (intended, now int64, ok bool) {
 		return intended, hist.Now(), false
 	}
 	now = Until(intended)
-	if now-intended > int64(p.period) {
+	if now-intended > int64(p.period) && intended >= p.From {
 		p.Behind++
 	}
 	p.i++
@@ -77,7 +81,7 @@ func (p *Pacer) Next(deadline int64) (intended, now int64, ok bool) {
 // op in Behind when now is more than one period past it.
 func (p *Pacer) Take(now int64) int64 {
 	intended := p.Peek()
-	if now-intended > int64(p.period) {
+	if now-intended > int64(p.period) && intended >= p.From {
 		p.Behind++
 	}
 	p.i++
