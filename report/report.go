@@ -77,7 +77,7 @@ type workloadView struct {
 	Throughput template.HTML
 	Drift      template.HTML // empty when there are no intervals
 	Rows       []row
-	Cross      []crossRow // later files against the first, by variant (several files only)
+	Cross      []crossRow  // later files against the first, by variant (several files only)
 	sweeps     []sweepSrc  // the files' sweeps of this workload (loadgen sweep)
 	Sweeps     []sweepView // their plots and knee tables
 }
