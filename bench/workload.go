@@ -43,6 +43,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ringloop/ringloop/internal/hist"
+	"github.com/ringloop/ringloop/internal/pace"
 	"github.com/ringloop/ringloop/multi"
 	"github.com/ringloop/ringloop/sched"
 )
@@ -83,6 +84,9 @@ type Config struct {
 	Loops  int  // group size (group workload; 0 = one per CPU); others use 1
 	Pin    bool // pin loop and producer threads to CPUs
 	Window int  // in-flight ops per producer; 0 = DefaultWindow
+	// Pacer is how open-loop producers wait for each op's intended time
+	// (pace.Spin, the default, or pace.Sleep: see internal/pace/sleep.go).
+	Pacer pace.Mode
 
 	// Interval > 0 calls OnInterval from the loop goroutine once per window
 	// (from EACH loop's goroutine in the group workload: it must be safe for

@@ -77,6 +77,8 @@ func runNull(cfg Config) (*Result, error) {
 				pin(1 + p)
 			}
 			pc := pace.New(t0, cfg.Rate, cfg.Producers, p)
+			pc.From = from            // late warm-up ops are not measured: not counted
+			_ = pc.SetMode(cfg.Pacer) // on this goroutine, which calls Next
 			rec := recs[p]
 			var measured, last, end int64
 			stop := false

@@ -133,6 +133,10 @@ type Config struct {
 	Baseline string `json:"baseline"`
 	// IntervalNs is the per-interval reporting period; 0 when off.
 	IntervalNs int64 `json:"interval_ns,omitempty"`
+	// Pacer is how open-loop producers waited for each intended time:
+	// "spin" (sleep to 200 us before, then spin) or "sleep" (precise
+	// absolute-time sleeps on a locked thread with 1 ns timer slack).
+	Pacer string `json:"pacer,omitempty"`
 	// OutlierNs is the fixed outlier threshold (-outlier); 0 means the
 	// running p99.99 was used, or that outlier tracing was off.
 	OutlierNs int64 `json:"outlier_ns,omitempty"`

@@ -20,6 +20,7 @@ import (
 
 	"github.com/ringloop/ringloop/bench"
 	"github.com/ringloop/ringloop/internal/outfile"
+	"github.com/ringloop/ringloop/internal/pace"
 )
 
 // Accepted ranges.
@@ -64,6 +65,8 @@ type runFlags struct {
 	interval  time.Duration
 	null      bool
 	hlogDir   string
+	pacer     string
+	pacerMode pace.Mode // resolved by check
 
 	// The reports engineer's flags (issue 9).
 	reportPath    string
@@ -97,6 +100,7 @@ func newRunFlagSet(cmd string, f *runFlags, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.hgrmDir, "hgrm", "", "write HdrHistogram percentile distributions (.hgrm, values in us) per variant into `DIR`")
 	fs.DurationVar(&f.interval, "interval", 0, fmt.Sprintf("print rate and p99 every interval (>= %v; 0 = off)", minInterval))
 	fs.BoolVar(&f.null, "null", true, nullDoc)
+	fs.StringVar(&f.pacer, "pacer", defPacer, pacerDoc)
 	fs.StringVar(&f.hlogDir, "hlog", "", "write HdrHistogram interval logs (.hlog, one per variant and run; needs -interval) into `DIR`")
 	fs.StringVar(&f.reportPath, "report", "", "write a self-contained HTML report to `PATH`")
 	fs.StringVar(&f.svgDir, "svg", "", "write each plot as its own SVG into `DIR`")
@@ -243,6 +247,9 @@ func (f *runFlags) check(args []string) error {
 	}
 	if f.outlier < 0 || f.outlier > time.Minute {
 		return usagef("-outlier %v: accepted range is 0 (running p99.99) or up to 1m", f.outlier)
+	}
+	if f.pacerMode, err = pace.ParseMode(f.pacer); err != nil {
+		return usagef("-pacer: %v", err)
 	}
 	if f.hlogDir != "" && f.interval == 0 {
 		return usagef("-hlog %q needs -interval (the length of each logged window)", f.hlogDir)

@@ -16,12 +16,14 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/ringloop/ringloop/bench"
 	"github.com/ringloop/ringloop/internal/hist"
+	"github.com/ringloop/ringloop/internal/pace"
 	"github.com/ringloop/ringloop/results"
 )
 
@@ -103,7 +105,7 @@ func printGenerator(w io.Writer, f *results.File) {
 		return
 	}
 	fl := floorOf(f)
-	fmt.Fprintln(w, "\ngenerator: lateness = submission - intended time (the pacer's own slip); cpu = process CPUs busy during the run")
+	fmt.Fprintf(w, "\ngenerator (pacer %s): lateness = submission - intended time (the pacer's own slip); cpu = process CPUs busy during the run\n", f.Config.Pacer)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	head := "variant\tlate p50\tlate p99\tlate p99.9\tcpu\t"
 	if fl != nil {
@@ -132,5 +134,21 @@ func printGenerator(w io.Writer, f *results.File) {
 	tw.Flush()
 }
 
+// defPacer is the default -pacer: the one that gave the lower null floor
+// and generator lateness on the project's 2-vCPU machines (see
+// internal/pace/sleep.go and docs/notes/loadgen.md).
+const defPacer = "spin"
+
+// pacerDoc is the -pacer flag's help.
+var pacerDoc = fmt.Sprintf("how open-loop producers wait for each op's intended time: spin (time.Sleep to 200us before, then spin) or sleep (precise absolute sleeps on a locked thread, 1ns timer slack); accepted: %s", strings.Join(pace.Modes, ", "))
+
 // nullDoc is the -null flag's help.
 var nullDoc = fmt.Sprintf("in open loop, also run the %q baseline (same pacer and recorder, no scheduler: the latency floor) in the same rounds", bench.NullName)
+
+// pacerName is the pacer recorded in the result: only open loop paces.
+func pacerName(f *runFlags) string {
+	if f.rate <= 0 {
+		return ""
+	}
+	return f.pacerMode.String()
+}

@@ -22,7 +22,7 @@ func TestNullFloorBesideVariants(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	for _, want := range []string{"generator: lateness", "late p99.9", "p99 / null p99", "floor"} {
+	for _, want := range []string{"generator (pacer spin): lateness", "late p99.9", "p99 / null p99", "floor"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 		}
@@ -64,10 +64,32 @@ func TestNullFloorBesideVariants(t *testing.T) {
 	if rc.code != 0 {
 		t.Fatalf("closed loop exit %d: %s", rc.code, rc.stderr)
 	}
-	if f, err := results.ReadFile(closed); err != nil || f.Find("threadsafe", "null") != nil || strings.Contains(rc.stdout, "generator:") {
+	if f, err := results.ReadFile(closed); err != nil || f.Find("threadsafe", "null") != nil || strings.Contains(rc.stdout, "generator (") {
 		t.Fatalf("closed loop ran the null baseline: %v", err)
 	}
 	if r := runBin(t, args("-variants", "mpsc,null", "-json", closed)...); r.code != exitUsage || !strings.Contains(r.stderr, `"null"`) {
 		t.Fatalf("null in closed loop: exit %d, stderr %s", r.code, r.stderr)
+	}
+}
+
+// TestPacerSleep: -pacer sleep runs every op of the schedule and is
+// recorded in the result; closed loop records no pacer.
+func TestPacerSleep(t *testing.T) {
+	jsonP := filepath.Join(t.TempDir(), "p.json")
+	r := runBin(t, args("-variants", "mpsc", "-count", "1", "-rate", "10000", "-pacer", "sleep", "-json", jsonP)...)
+	if r.code != 0 || !strings.Contains(r.stdout, "generator (pacer sleep)") {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	f, err := results.ReadFile(jsonP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Config.Pacer != "sleep" {
+		t.Errorf("pacer %q, want sleep", f.Config.Pacer)
+	}
+	for _, v := range []string{"mpsc", "null"} {
+		if s := f.Find("threadsafe", v); s == nil || s.Runs[0].Ops < 1999 || s.Runs[0].Ops > 2001 {
+			t.Errorf("%s: %+v", v, s)
+		}
 	}
 }

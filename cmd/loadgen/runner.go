@@ -128,6 +128,7 @@ func execute(ctx context.Context, f *runFlags, stdout, stderr io.Writer) (*resul
 			Baseline:   f.baseline,
 			IntervalNs: int64(f.interval),
 			OutlierNs:  int64(f.outlier),
+			Pacer:      pacerName(f),
 		},
 	}
 	recCost := hist.MeasureCost(200_000)
@@ -200,6 +201,7 @@ func runOnce(ctx context.Context, f *runFlags, a *acc, rep int, file *results.Fi
 		Loops:     f.loops,
 		Pin:       f.pin,
 		Stop:      ctx.Done(),
+		Pacer:     f.pacerMode,
 	}
 	if f.interval > 0 {
 		cfg.Interval = f.interval

@@ -85,6 +85,7 @@ func newSweepFlagSet(f *sweepFlags, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&f.loops, "loops", 0, fmt.Sprintf("loops in the group (group workload), 1..%d (default: one per CPU)", maxLoops))
 	fs.BoolVar(&f.pin, "pin", false, "pin the loop and producer threads to CPUs (locks their OS threads)")
 	fs.BoolVar(&f.null, "null", true, nullDoc)
+	fs.StringVar(&f.pacer, "pacer", defPacer, pacerDoc)
 	fs.StringVar(&f.jsonPath, "json", "", "write the full result (schema ringloop.loadgen/v2, with its sweep) to `PATH`")
 	fs.StringVar(&f.csvPath, "csv", "", "write one CSV row per variant and rate to `PATH`")
 	fs.StringVar(&f.benchPath, "bench", "", "write Go benchmark format (Sweep/variant=V/rate=R, one line per run; benchstat reads it) to `PATH`")
@@ -246,6 +247,7 @@ func sweep(ctx context.Context, f *sweepFlags, stdout, stderr io.Writer) (*resul
 			Workload: f.w.Name, Variants: variantNames(f.vars), Producers: f.producers,
 			DurationNs: int64(f.duration), WarmupNs: int64(f.warmup), Count: f.count,
 			Loops: f.loops, Pin: f.pin, Baseline: f.baseline, IntervalNs: int64(f.interval),
+			Pacer: f.pacerMode.String(),
 		},
 		Sweep: &results.Sweep{SLONs: int64(f.slo), Steps: []results.Step{}},
 	}

@@ -192,6 +192,7 @@ func TestSweepBadInput(t *testing.T) {
 		{[]string{"-workload", "nope"}, `"nope"`},
 		{[]string{"-csv", t.TempDir()}, "is a directory"},
 		{[]string{"stray"}, `"stray"`},
+		{[]string{"-pacer", "nap"}, `"nap"`},
 	} {
 		r := runBin(t, append([]string{"sweep", "-json", out}, c.args...)...)
 		if r.code != exitUsage || !strings.Contains(r.stderr, c.want) || r.wall > 5*time.Second {
