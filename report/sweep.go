@@ -102,6 +102,7 @@ func sweepPlot(workload string, src sweepSrc) (*plot.Plot, []hoverPt, error) {
 		}
 	}
 	var hov []hoverPt
+	legendLines := 3 // the slo and the p99 / p50 key
 	ymin, ymax, xmax := math.Inf(1), float64(sw.SLONs), 0.0
 	see := func(x, y float64) {
 		ymin, ymax, xmax = math.Min(ymin, y), math.Max(ymax, y), math.Max(xmax, x)
@@ -138,6 +139,7 @@ func sweepPlot(workload string, src sweepSrc) (*plot.Plot, []hoverPt, error) {
 			band.LineStyle.Width = 0
 			p.Add(band)
 			p.Legend.Add("null floor: p50..p99, no scheduler", band)
+			legendLines++
 		}
 	}
 
@@ -177,6 +179,7 @@ func sweepPlot(workload string, src sweepSrc) (*plot.Plot, []hoverPt, error) {
 		l50.Color, l50.Width, l50.Dashes = col, vg.Points(1.2), []vg.Length{vg.Points(5), vg.Points(3)}
 		p.Add(l99, s99, l50)
 		p.Legend.Add(v, l99)
+		legendLines++
 		drawn++
 		if k, ok := knees[v]; ok && k.Rate > 0 {
 			for _, q := range pts {
@@ -214,8 +217,13 @@ func sweepPlot(workload string, src sweepSrc) (*plot.Plot, []hoverPt, error) {
 		}
 		p.Legend.Add(k.name, legendOnly{l})
 	}
+	// Headroom on the log axis so the data sits in the lower part and the
+	// legend (top left, one line per entry) above it.
+	lo := math.Max(1, ymin/1.5)
+	span := math.Log10(ymax*1.5) - math.Log10(lo)
+	share := math.Max(0.45, 1-float64(legendLines)*0.034)
 	p.X.Min, p.X.Max = 0, xmax*1.04
-	p.Y.Min, p.Y.Max = math.Max(1, ymin/1.5), ymax*3
+	p.Y.Min, p.Y.Max = lo, math.Pow(10, math.Log10(lo)+span/share)
 	p.X.Tick.Marker = rateTicks{}
 	p.Y.Tick.Marker = durationTicks{}
 	return p, hov, nil

@@ -342,9 +342,17 @@ ladder:
 		}
 		sub := &results.File{}
 		summarize(&sf, sub, accs, recCost)
+		// One line per variant that did not hold this rate, instead of
+		// run's one per run: a sweep has many steps, and the tables say it.
 		for _, w := range sub.Warnings {
-			if !strings.Contains(w, "too few for a 95%") {
+			if !strings.Contains(w, "too few for a 95%") && !strings.Contains(w, "NOT kept") {
 				file.Warnings = append(file.Warnings, "at "+fmtRate(rate)+"/s: "+w)
+			}
+		}
+		for i := range sub.Summaries {
+			if s := &sub.Summaries[i]; len(s.Runs) > 0 && !held(s) {
+				file.Warnings = append(file.Warnings, fmt.Sprintf("at %s/s: %s did not hold the offered rate: achieved %s/s (%.1f%%, median of %d runs)",
+					fmtRate(rate), s.Variant, fmtRate(s.AchievedRate), 100*s.AchievedRate/rate, len(s.Runs)))
 			}
 		}
 		for i := range sub.Summaries {
