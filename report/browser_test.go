@@ -65,7 +65,10 @@ var consoleRE = regexp.MustCompile(`(?m)^.*:CONSOLE\(\d+\)\].*$|^.*Uncaught .*$`
 // consoleErrors returns the console messages Chromium logged to stderr.
 func consoleErrors(stderr string) []string { return consoleRE.FindAllString(stderr, -1) }
 
-var figureRE = regexp.MustCompile(`<figure class="plot"[^>]*>`)
+var (
+	figureRE     = regexp.MustCompile(`<figure class="plot"[^>]*>`)
+	latencyFigRE = regexp.MustCompile(`(?s)<figure class="plot"[^>]*data-kind="latency"[^>]*>(.*?)</figure>`)
+)
 
 func TestBrowserRendersReport(t *testing.T) {
 	bin := findChromium(t)
@@ -105,6 +108,16 @@ func TestBrowserRendersReport(t *testing.T) {
 		}
 		if strings.Contains(fig, `data-paths="0"`) {
 			t.Errorf("plot has no drawn paths: %s", fig)
+		}
+	}
+	// The latency plots' legends lie under the plots, as rendered in the page.
+	if os.Getenv("RINGLOOP_REPORT_JSON") == "" {
+		lats := latencyFigRE.FindAllStringSubmatch(dom, -1)
+		if len(lats) != len(workloads) {
+			t.Errorf("found %d latency figures in the DOM, want %d", len(lats), len(workloads))
+		}
+		for _, m := range lats {
+			checkLegendBelow(t, m[1], []string{"mpsc", "mutex", "chan"})
 		}
 	}
 	wantPlots := `data-plots="` + strconv.Itoa(len(figs)) + "/" + strconv.Itoa(len(figs)) + `"`

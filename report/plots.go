@@ -7,7 +7,11 @@ package report
 //     log scale. One colour per series (variant, or file+variant when comparing
 //     files); the corrected distribution is a solid line, the uncorrected one is
 //     dashed in the same colour. The q = 1 point (the max) has no finite x and is
-//     drawn as a marker at the right edge instead.
+//     drawn as a marker at the right edge instead; markers that would cover each
+//     other (two series with the same max) are spread sideways so each shows.
+//     Where a series' uncorrected curve is its corrected one (closed loop), only
+//     the solid line is drawn. The legend sits in a column right of the plot
+//     (svgLegendRight), where it hides no line.
 //   - Throughput: one bar per series at its median, with whiskers from the
 //     confidence interval's Lo to Hi (none when the interval is missing).
 //
@@ -28,6 +32,7 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
@@ -56,10 +61,13 @@ var palette = []color.RGBA{
 func colorOf(i int) color.Color { return palette[i%len(palette)] }
 
 // quantileTicks are the x-axis labels of the latency plot, at x = 1/(1-q).
+//
+// 0% (the min, the left edge) has a tick but no label: on the log scale it sits
+// a third of a decade from 50%, too close for both labels.
 var quantileTicks = []struct {
 	q     float64
 	label string
-}{{0, "0%"}, {0.5, "50%"}, {0.9, "90%"}, {0.99, "99%"}, {0.999, "99.9%"}, {0.9999, "99.99%"}, {0.99999, "99.999%"}, {0.999999, "99.9999%"}}
+}{{0, ""}, {0.5, "50%"}, {0.9, "90%"}, {0.99, "99%"}, {0.999, "99.9%"}, {0.9999, "99.99%"}, {0.99999, "99.999%"}, {0.999999, "99.9999%"}}
 
 func quantileX(q float64) float64 { return 1 / (1 - q) }
 
@@ -79,31 +87,29 @@ func newPlot(title string) *plot.Plot {
 	return p
 }
 
-// latencyPlot draws the percentile curves of every series for one workload.
-func latencyPlot(workload string, ss []series) (*plot.Plot, error) {
+// latencyPlot draws the percentile curves of every series for one workload;
+// the legend is returned apart, for svgLegendBelow.
+func latencyPlot(workload string, ss []series) (*plot.Plot, *outsideLegend, error) {
+	leg := &outsideLegend{}
 	p := newPlot(workload + ": latency by percentile")
-	p.X.Label.Text = "percentile (log scale of 1/(1-q))"
+	p.X.Label.Text = "percentile (log scale of 1/(1-q); left edge = min)"
 	p.Y.Label.Text = "latency (log scale)"
 	p.X.Scale = plot.LogScale{}
 	p.Y.Scale = plot.LogScale{}
 	p.Add(plotter.NewGrid())
-	// Bottom right is the one corner a percentile curve never reaches (high
-	// percentiles at low latency), so the legend covers no data there.
-	p.Legend.Top = false
-	p.Legend.Left = false
-	p.Legend.XOffs = -vg.Points(4)
-	p.Legend.YOffs = vg.Points(4)
-	p.Legend.ThumbnailWidth = vg.Points(22)
 
 	xmax, ymin, ymax := 1.0, math.Inf(1), 0.0
 	drawn := 0
 	var pending []maxMark // the q = 1 points, drawn once the x range is known
 	legended := make([]bool, len(ss))
+	dashed := false
 	for i, s := range ss {
 		for _, corrected := range []bool{true, false} {
 			lat := s.Summary.Uncorrected
 			if corrected {
 				lat = s.Summary.Corrected
+			} else if sameCurve(s.Summary.Corrected.Curve, lat.Curve) {
+				continue // closed loop: the dashed line would only hide under the solid one
 			}
 			xys, maxNs := curveXYs(lat.Curve)
 			if len(xys) == 0 {
@@ -111,7 +117,7 @@ func latencyPlot(workload string, ss []series) (*plot.Plot, error) {
 			}
 			l, err := plotter.NewLine(xys)
 			if err != nil {
-				return nil, fmt.Errorf("report: %s %s: %w", workload, s.Label, err)
+				return nil, nil, fmt.Errorf("report: %s %s: %w", workload, s.Label, err)
 			}
 			l.Color = colorOf(i)
 			l.Width = vg.Points(1.6)
@@ -120,8 +126,9 @@ func latencyPlot(workload string, ss []series) (*plot.Plot, error) {
 				l.Width = vg.Points(1.2)
 			}
 			p.Add(l)
+			dashed = dashed || !corrected
 			if corrected || !legended[i] {
-				p.Legend.Add(s.Label, l) // one entry per series; the style key follows
+				leg.Add(s.Label, l) // one entry per series; the style key follows
 				legended[i] = true
 			}
 			drawn++
@@ -137,27 +144,36 @@ func latencyPlot(workload string, ss []series) (*plot.Plot, error) {
 		}
 	}
 	if drawn == 0 {
-		return nil, fmt.Errorf("report: %s: no latency curve to draw (every series has an empty curve)", workload)
+		return nil, nil, fmt.Errorf("report: %s: no latency curve to draw (every series has an empty curve)", workload)
 	}
-	// The style key: solid = corrected, dashed = uncorrected, in neutral grey.
-	for _, k := range []struct {
+	// The style key: solid = corrected, dashed = uncorrected, in neutral grey;
+	// no dashed entry when no dashed line was drawn.
+	keys := []struct {
 		name   string
 		dashed bool
-	}{{"corrected (from intended start)", false}, {"uncorrected (from actual send)", true}} {
+	}{{"corrected (from intended start)", false}, {"uncorrected (from actual send)", true}}
+	if !dashed {
+		keys = keys[:1]
+		keys[0].name = "corrected = uncorrected"
+	}
+	for _, k := range keys {
 		l, _ := plotter.NewLine(plotter.XYs{{X: 1, Y: 1}, {X: 1, Y: 1}})
 		l.Color = color.Gray{Y: 0x55}
 		l.Width = vg.Points(1.4)
 		if k.dashed {
 			l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 		}
-		p.Legend.Add(k.name, legendOnly{l})
+		leg.Add(k.name, legendOnly{l})
 	}
 	// The max (q = 1) sits one decade right of the last finite point.
 	xEdge := xmax * 3
-	for _, m := range pending {
-		sc, err := plotter.NewScatter(plotter.XYs{{X: xEdge, Y: m.ns}})
+	xs := spreadMaxMarks(pending, xEdge)
+	xRight := xEdge
+	for i, m := range pending {
+		xRight = math.Max(xRight, xs[i])
+		sc, err := plotter.NewScatter(plotter.XYs{{X: xs[i], Y: m.ns}})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		sc.GlyphStyle.Color = colorOf(m.series)
 		sc.GlyphStyle.Radius = vg.Points(3)
@@ -167,7 +183,7 @@ func latencyPlot(workload string, ss []series) (*plot.Plot, error) {
 		}
 		p.Add(sc)
 	}
-	p.X.Min, p.X.Max = 1, xEdge*1.3
+	p.X.Min, p.X.Max = 1, xRight*1.3
 	p.Y.Min, p.Y.Max = math.Max(1, ymin/1.5), ymax*2
 	var ticks []plot.Tick
 	for _, t := range quantileTicks {
@@ -178,7 +194,45 @@ func latencyPlot(workload string, ss []series) (*plot.Plot, error) {
 	ticks = append(ticks, plot.Tick{Value: xEdge, Label: "max"})
 	p.X.Tick.Marker = plot.ConstantTicks(ticks)
 	p.Y.Tick.Marker = durationTicks{}
-	return p, nil
+	return p, leg, nil
+}
+
+// sameCurve reports whether two percentile curves are the same points.
+func sameCurve(a, b []results.Point) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// maxMarkSpread is the x factor between two max markers that would otherwise
+// cover each other, and maxMarkClose the y ratio under which they would.
+const (
+	maxMarkSpread = 1.25
+	maxMarkClose  = 1.06
+)
+
+// spreadMaxMarks returns the x of each max marker: xEdge, moved right by
+// maxMarkSpread for each earlier marker whose value is within maxMarkClose
+// of its own (same max, or near enough that the glyphs would overlap), so
+// that every series' max shows.
+func spreadMaxMarks(ms []maxMark, xEdge float64) []float64 {
+	xs := make([]float64, len(ms))
+	for i, m := range ms {
+		k := 0
+		for _, o := range ms[:i] {
+			if r := m.ns / o.ns; r < maxMarkClose && r > 1/maxMarkClose {
+				k++
+			}
+		}
+		xs[i] = xEdge * math.Pow(maxMarkSpread, float64(k))
+	}
+	return xs
 }
 
 // legendOnly is a legend thumbnail that draws nothing in the plot area.
@@ -336,6 +390,85 @@ func formatRatePrec(v float64, digits int) string {
 	return strconv.FormatFloat(v, 'g', digits, 64)
 }
 
+// legendItem is one legend entry drawn outside a plot: a label and the
+// thumbnails drawn before it.
+type legendItem struct {
+	label  string
+	thumbs []plot.Thumbnailer
+}
+
+// outsideLegend collects a plot's legend entries so svgLegendBelow can draw
+// them in rows under the plot instead of over its data.
+type outsideLegend struct{ items []legendItem }
+
+func (l *outsideLegend) Add(label string, thumbs ...plot.Thumbnailer) {
+	l.items = append(l.items, legendItem{label, thumbs})
+}
+
+// Legend layout below a plot, in points: the gap above it, the thumbnail
+// width, the space between thumbnail and text and between columns, the row
+// height, and the slack on measured text widths (a browser without the
+// plot's font substitutes a wider one).
+const (
+	legendGap    = vg.Length(6)
+	legendThumb  = vg.Length(22)
+	legendSpace  = vg.Length(5)
+	legendColGap = vg.Length(16)
+	legendRow    = vg.Length(15)
+	legendSlack  = 1.2
+)
+
+var legendFont = font.From(sans, 10)
+
+// legendGrid returns the column width, columns and rows of l's entries laid
+// out row by row across width w.
+func legendGrid(l *outsideLegend, w vg.Length) (colW vg.Length, cols, rows int) {
+	sty := text.Style{Font: legendFont, Handler: plot.DefaultTextHandler}
+	for _, it := range l.items {
+		colW = max(colW, legendThumb+legendSpace+vg.Length(legendSlack)*sty.Rectangle(it.label).Size().X)
+	}
+	colW += legendColGap
+	cols = max(1, min(len(l.items), int((w-2*legendGap)/colW)))
+	rows = (len(l.items) + cols - 1) / cols
+	return colW, cols, rows
+}
+
+// svgLegendBelow renders p as an SVG document w points wide: the plot in the
+// top h points, with its own legend empty, and l's entries in rows under it,
+// outside the data area, where they hide no line. The document is as much
+// taller than h as the rows need.
+func svgLegendBelow(p *plot.Plot, l *outsideLegend, w, h vg.Length) ([]byte, error) {
+	colW, cols, rows := legendGrid(l, w)
+	legH := legendGap + vg.Length(rows)*legendRow
+	if len(l.items) == 0 {
+		legH = 0
+	}
+	c := vgsvg.New(w, h+legH)
+	dc := draw.New(c)
+	dc.SetColor(color.White)
+	dc.Fill(dc.Rectangle.Path())
+	p.Draw(draw.Crop(dc, 0, 0, legH, 0))
+	sty := text.Style{Font: legendFont, Handler: plot.DefaultTextHandler, YAlign: draw.YCenter}
+	for i, it := range l.items {
+		col, row := i%cols, i/cols
+		x := dc.Min.X + legendGap + vg.Length(col)*colW
+		yMid := dc.Min.Y + legH - legendGap - (vg.Length(row)+0.5)*legendRow
+		thumb := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{
+			Min: vg.Point{X: x, Y: yMid - legendRow/2 + 2},
+			Max: vg.Point{X: x + legendThumb, Y: yMid + legendRow/2 - 2},
+		}}
+		for _, t := range it.thumbs {
+			t.Thumbnail(&thumb)
+		}
+		dc.FillText(sty, vg.Point{X: x + legendThumb + legendSpace, Y: yMid}, it.label)
+	}
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("report: svg: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
 // svgOf renders p as an SVG document of the given size in points.
 func svgOf(p *plot.Plot, w, h vg.Length) ([]byte, error) {
 	c := vgsvg.New(w, h)
@@ -349,19 +482,19 @@ func svgOf(p *plot.Plot, w, h vg.Length) ([]byte, error) {
 
 // driftPlot draws each run's per-interval p99 (corrected) against time into the
 // run, one thin line per run in its series' colour, so drift within a run and
-// disagreement between runs are both visible. It returns nil, nil when the
-// series have no intervals (-interval was off).
-func driftPlot(workload string, ss []series, ivs []intervalSet) (*plot.Plot, error) {
+// disagreement between runs are both visible; the legend is returned apart,
+// for svgLegendBelow. It returns nil, nil, nil when the series have no
+// intervals (-interval was off).
+func driftPlot(workload string, ss []series, ivs []intervalSet) (*plot.Plot, *outsideLegend, error) {
 	if len(ivs) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	p := newPlot(workload + ": p99 per interval, each run")
 	p.X.Label.Text = "time into the run"
 	p.Y.Label.Text = "p99 in the interval (log scale)"
 	p.Y.Scale = plot.LogScale{}
 	p.Add(plotter.NewGrid())
-	p.Legend.Top = true
-	p.Legend.ThumbnailWidth = vg.Points(22)
+	leg := &outsideLegend{}
 	ymin, ymax, xmax := math.Inf(1), 0.0, 0.0
 	legended := map[int]bool{}
 	for _, set := range ivs {
@@ -373,13 +506,13 @@ func driftPlot(workload string, ss []series, ivs []intervalSet) (*plot.Plot, err
 		}
 		l, err := plotter.NewLine(xys)
 		if err != nil {
-			return nil, fmt.Errorf("report: %s drift: %w", workload, err)
+			return nil, nil, fmt.Errorf("report: %s drift: %w", workload, err)
 		}
 		l.Color = colorOf(set.series)
 		l.Width = vg.Points(1)
 		p.Add(l)
 		if !legended[set.series] {
-			p.Legend.Add(ss[set.series].Label, l)
+			leg.Add(ss[set.series].Label, l)
 			legended[set.series] = true
 		}
 	}
@@ -387,7 +520,7 @@ func driftPlot(workload string, ss []series, ivs []intervalSet) (*plot.Plot, err
 	p.X.Min, p.X.Max = 0, xmax*1.02
 	p.Y.Tick.Marker = durationTicks{}
 	p.X.Tick.Marker = offsetTicks{}
-	return p, nil
+	return p, leg, nil
 }
 
 // intervalSet is one run's interval lines, and the index of its series.

@@ -37,7 +37,7 @@ type Input struct {
 
 // Plot sizes, in points.
 const (
-	latencyW, latencyH       = 560, 360
+	latencyW, latencyH       = 560, 360 // and the legend's rows below
 	throughputW, throughputH = 300, 360
 	driftW, driftH           = 870, 260
 )
@@ -205,11 +205,11 @@ func (v *workloadView) render() (lat, thr, drift []byte, err error) {
 	if len(v.Series) == 0 {
 		return nil, nil, nil, nil // a sweep given explicit rates has no capacity runs
 	}
-	lp, err := latencyPlot(v.Name, v.Series)
+	lp, lleg, err := latencyPlot(v.Name, v.Series)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if lat, err = svgOf(lp, latencyW, latencyH); err != nil {
+	if lat, err = svgLegendBelow(lp, lleg, latencyW, latencyH); err != nil {
 		return nil, nil, nil, err
 	}
 	tp, err := throughputPlot(v.Name, v.Series)
@@ -219,12 +219,12 @@ func (v *workloadView) render() (lat, thr, drift []byte, err error) {
 	if thr, err = svgOf(tp, throughputW, throughputH); err != nil {
 		return nil, nil, nil, err
 	}
-	dp, err := driftPlot(v.Name, v.Series, v.Intervals)
+	dp, dleg, err := driftPlot(v.Name, v.Series, v.Intervals)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	if dp != nil {
-		if drift, err = svgOf(dp, driftW, driftH); err != nil {
+		if drift, err = svgLegendBelow(dp, dleg, driftW, driftH); err != nil {
 			return nil, nil, nil, err
 		}
 	}

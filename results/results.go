@@ -170,7 +170,10 @@ type Summary struct {
 	// start, so Corrected equals Uncorrected.
 	Corrected Latency `json:"corrected"`
 	// Uncorrected is the latency measured from each operation's ACTUAL
-	// submission, all repetitions merged: what a naive tool reports.
+	// submission, all repetitions merged: what a naive tool reports. For the
+	// timers workload, whose timers are set up to 1 ms ahead of their due
+	// time, it counts from the due time or from when the timer was set if
+	// that was later, so it is never above Corrected.
 	Uncorrected Latency `json:"uncorrected"`
 	// Ratio compares this variant to the baseline; nil for the baseline
 	// itself and when there is no baseline.

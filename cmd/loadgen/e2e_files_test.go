@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -253,5 +254,34 @@ func TestReportKeepsOutputsOnBadInput(t *testing.T) {
 		if after, _ := os.ReadFile(good); !bytes.Equal(before, after) {
 			t.Errorf("%s: the input file was changed", c.name)
 		}
+	}
+}
+
+// TestInterruptInWarmupKeepsReport: Ctrl-C during the first warm-up leaves
+// nothing to draw; an existing -report file is left as it was, stderr says
+// why, and the exit status is the interrupt's.
+func TestInterruptInWarmupKeepsReport(t *testing.T) {
+	dir := t.TempDir()
+	html := filepath.Join(dir, "r.html")
+	const old = "<html>the previous report</html>"
+	os.WriteFile(html, []byte(old), 0o644)
+	cmd := exec.Command(loadgenBin(t), "-variants", "mpsc,mutex", "-warmup", "5s", "-duration", "100ms", "-count", "1", "-report", html)
+	var so, se bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &so, &se
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Errorf("exit: %v, want %d\nstderr: %s", err, exitInterrupted, se.String())
+	}
+	if got, _ := os.ReadFile(html); string(got) != old {
+		t.Errorf("the existing report was changed to %d bytes", len(got))
+	}
+	if !strings.Contains(se.String(), "nothing written") {
+		t.Errorf("stderr does not say the report was not written:\n%s", se.String())
 	}
 }

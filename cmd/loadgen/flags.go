@@ -130,13 +130,7 @@ Examples:
        loadgen <subcommand> [flags] [args]
 
 Subcommands:
-  loadgen [run] [flags]            run a workload on its variants (the flags below)
-  loadgen compare [flags] [V...]   run variants side by side, ratios to the baseline
-  loadgen list                     workloads and variants, one line each
-  loadgen report [flags] FILE...   render saved -json results as HTML / SVG
-  loadgen pprof top|diff ...       analyse profiles written by -profile
-  loadgen <subcommand> -h          flags and examples of a subcommand
-
+`+subcommandList+`
 Runs one workload on its variants (all of them unless -variants) interleaved
 (ABAB), -count times each, and prints latency percentiles (corrected for
 coordinated omission in open loop), throughput, and ratios to the baseline.

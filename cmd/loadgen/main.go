@@ -69,17 +69,20 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-const topUsage = `loadgen drives ringloop's scheduler variants and reports latency percentiles and throughput.
-
-Usage:
-  loadgen [run] [flags]            run a workload on its variants (default: every variant)
+// subcommandList is the list `loadgen help` and `loadgen -h` both print.
+const subcommandList = `  loadgen [run] [flags]            run a workload on its variants (default: every variant)
   loadgen compare [flags] [V...]   run variants side by side, ratios to the baseline
   loadgen sweep [flags]            latency against offered load: a ladder of rates, each variant's knee
   loadgen list                     workloads and variants, one line each
   loadgen report [flags] FILE...   render saved -json results as HTML / SVG
   loadgen pprof top|diff ...       analyse profiles written by -profile
   loadgen <subcommand> -h          flags and examples of a subcommand
+`
 
+const topUsage = `loadgen drives ringloop's scheduler variants and reports latency percentiles and throughput.
+
+Usage:
+` + subcommandList + `
 Examples:
   loadgen                                          every inbox variant on threadsafe, closed loop
   loadgen -workload threadsafe -producers 4 -rate 1000000 -variants mpsc,mutex

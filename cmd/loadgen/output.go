@@ -103,8 +103,10 @@ func printHeader(w io.Writer, f *results.File, recCost float64) {
 func fmtPlanned(sec float64) string {
 	const day = 86400.0
 	switch {
+	case sec < 60:
+		return time.Duration(sec * 1e9).Round(10 * time.Millisecond).String()
 	case sec < 2*day:
-		return time.Duration(sec * 1e9).Round(100 * time.Millisecond).String()
+		return time.Duration(sec * 1e9).Round(time.Second).String()
 	case sec < 2*365*day:
 		return fmt.Sprintf("%.1f days", sec/day)
 	default:
@@ -131,7 +133,7 @@ func printTable(w io.Writer, f *results.File) {
 	for _, name := range c.Variants {
 		s := f.Find(c.Workload, name)
 		if s == nil {
-			fmt.Fprintf(tw, "%s\t-\t  no measurement (interrupted before its first run finished)\n", name)
+			fmt.Fprintf(tw, "%s\t-\t  no measurement (stopped before its first run finished)\n", name)
 			continue
 		}
 		l := s.Corrected
@@ -209,7 +211,7 @@ func pCell(r *results.Ratio) string {
 
 // writeOutputs writes every requested output file; it tries all of them
 // and returns every failure.
-func writeOutputs(fl *runFlags, f *results.File, recs map[string]*hist.Recorder) error {
+func writeOutputs(fl *runFlags, f *results.File, recs map[string]*hist.Recorder, stderr io.Writer) error {
 	var errs []error
 	if fl.jsonPath != "" {
 		errs = append(errs, f.WriteFile(fl.jsonPath))
@@ -223,7 +225,7 @@ func writeOutputs(fl *runFlags, f *results.File, recs map[string]*hist.Recorder)
 	if fl.hgrmDir != "" {
 		errs = append(errs, writeHgrm(fl.hgrmDir, f, recs))
 	}
-	errs = append(errs, writeReports(fl, f))
+	errs = append(errs, writeReports(fl, f, stderr))
 	return errors.Join(errs...)
 }
 

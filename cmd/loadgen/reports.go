@@ -75,12 +75,18 @@ func (h *outlierHook) close() ([]results.Outlier, error) {
 	return outs, err
 }
 
-// writeReports writes -report and -svg.
-func writeReports(fl *runFlags, f *results.File) error {
+// writeReports writes -report and -svg. With nothing measured (interrupted
+// during the first warm-up) there is nothing to draw: it writes neither, says
+// so on stderr, and leaves an existing file as it was.
+func writeReports(fl *runFlags, f *results.File, stderr io.Writer) error {
+	if len(f.Summaries) == 0 && (f.Sweep == nil || len(f.Sweep.Steps) == 0) && (fl.reportPath != "" || fl.svgDir != "") {
+		fmt.Fprintf(stderr, "loadgen %s: -report/-svg: nothing written: no variant was measured (existing files are left as they were)\n", fl.cmd)
+		return nil
+	}
 	var errs []error
 	if fl.reportPath != "" {
 		if err := writeFileWith(fl.reportPath, func(w io.Writer) error { return report.WriteHTML(w, f) }); err != nil {
-			errs = append(errs, fmt.Errorf("-report %s: %w", fl.reportPath, err))
+			errs = append(errs, fmt.Errorf("-report: %w", err))
 		}
 	}
 	if fl.svgDir != "" {

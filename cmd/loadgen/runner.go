@@ -91,7 +91,7 @@ func runCmd(cmd string, args []string, stdout, stderr io.Writer) int {
 		status = exitFail
 	}
 	printTable(stdout, file)
-	if werr := writeOutputs(&f, file, recs); werr != nil {
+	if werr := writeOutputs(&f, file, recs, stderr); werr != nil {
 		fmt.Fprintf(stderr, "loadgen %s: %v\n", cmd, werr)
 		status = exitFail
 	}
@@ -280,6 +280,10 @@ func runOnce(ctx context.Context, f *runFlags, a *acc, rep int, file *results.Fi
 	for _, w := range res.Warnings {
 		a.warnings = append(a.warnings, fmt.Sprintf("%s run %d: %s", a.v.Name, rep, w))
 	}
+	if res.Partial {
+		a.warnings = append(a.warnings, fmt.Sprintf("%s run %d: interrupted %v into its %v: its numbers cover less than -duration (not in -bench)",
+			a.v.Name, rep, res.Window().Round(time.Millisecond), f.duration))
+	}
 	if f.rate > 0 && !res.Partial && run.AchievedRate < 0.99*f.rate {
 		a.rateKept = false
 		a.warnings = append(a.warnings, fmt.Sprintf("%s run %d: target rate %s/s NOT kept: achieved %s/s (%.1f%%), %d ops submitted more than one period late",
@@ -305,7 +309,7 @@ func summarize(f *runFlags, file *results.File, accs []*acc, recCost float64) {
 			// Never measured (interrupted first): no summary, whose zeros
 			// would read as measurements.
 			file.Warnings = append(file.Warnings, a.warnings...)
-			file.Warnings = append(file.Warnings, fmt.Sprintf("%s: no measurement: interrupted before its first run finished", a.v.Name))
+			file.Warnings = append(file.Warnings, fmt.Sprintf("%s: no measurement: the runs stopped (Ctrl-C or an error) before its first one finished", a.v.Name))
 			continue
 		}
 		s := results.Summary{

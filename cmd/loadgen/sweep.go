@@ -36,6 +36,7 @@ import (
 
 	"github.com/ringloop/ringloop/bench"
 	"github.com/ringloop/ringloop/internal/hist"
+	"github.com/ringloop/ringloop/internal/outfile"
 	"github.com/ringloop/ringloop/results"
 )
 
@@ -207,6 +208,9 @@ func sweepCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "loadgen sweep: %v\n", err)
 		return exitUsage
 	}
+	outfile.WaitNote = func(path string) {
+		fmt.Fprintf(stderr, "loadgen sweep: waiting for a reader to open the FIFO %s\n", path)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -220,7 +224,7 @@ func sweepCmd(args []string, stdout, stderr io.Writer) int {
 		status = exitFail
 	}
 	printSweep(stdout, file)
-	if werr := writeSweepOutputs(&f, file); werr != nil {
+	if werr := writeSweepOutputs(&f, file, stderr); werr != nil {
 		fmt.Fprintf(stderr, "loadgen sweep: %v\n", werr)
 		status = exitFail
 	}

@@ -228,7 +228,7 @@ func printKnees(w io.Writer, f *results.File) {
 
 // writeSweepOutputs writes every requested file; it tries all of them and
 // returns every failure.
-func writeSweepOutputs(fl *sweepFlags, f *results.File) error {
+func writeSweepOutputs(fl *sweepFlags, f *results.File, stderr io.Writer) error {
 	var errs []error
 	if fl.jsonPath != "" {
 		errs = append(errs, f.WriteFile(fl.jsonPath))
@@ -239,7 +239,7 @@ func writeSweepOutputs(fl *sweepFlags, f *results.File) error {
 	if fl.benchPath != "" {
 		errs = append(errs, writeFileWith(fl.benchPath, func(w io.Writer) error { return writeSweepBench(w, f) }))
 	}
-	errs = append(errs, writeReports(&fl.runFlags, f))
+	errs = append(errs, writeReports(&fl.runFlags, f, stderr))
 	return errors.Join(errs...)
 }
 

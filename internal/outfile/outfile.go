@@ -66,6 +66,11 @@ func target(path string) (kind, string, fs.FileMode, error) {
 		if rerr != nil {
 			return 0, "", 0, rerr
 		}
+		// Through a symlinked directory too, so Same sees one new file
+		// under two spellings.
+		if dir, derr := filepath.EvalSymlinks(filepath.Dir(real)); derr == nil {
+			real = filepath.Join(dir, filepath.Base(real))
+		}
 		return kindNew, real, 0, nil
 	case err != nil:
 		return 0, "", 0, err
@@ -239,6 +244,7 @@ func Write(path string, fn func(io.Writer) error) error {
 
 // WaitNote, when non-nil, is called with the path when Write has to wait for
 // a FIFO's reader (so a command line tool can say why it is not exiting).
+// The program sets it once, before any Write; Write only reads it.
 var WaitNote func(path string)
 
 func writeThrough(path string, mode fs.FileMode, fn func(io.Writer) error) error {

@@ -79,6 +79,11 @@ func TestWriteSymlinks(t *testing.T) {
 	if !Same(filepath.Join(dir, "new"), filepath.Join(dir, ".", "x", "..", "new")) {
 		t.Errorf("Same does not clean paths")
 	}
+	os.Mkdir(filepath.Join(dir, "real"), 0o755)
+	os.Symlink("real", filepath.Join(dir, "dirlink"))
+	if !Same(filepath.Join(dir, "real", "new"), filepath.Join(dir, "dirlink", "new")) {
+		t.Errorf("Same does not see one new file through a symlinked directory")
+	}
 	leftovers(t, dir)
 }
 
