@@ -271,7 +271,7 @@ func rowsOf(v *workloadView) []row {
 			Corrected:    latencyCells(sm.Corrected),
 			Uncorrected:  latencyCells(sm.Uncorrected),
 			RecorderNs:   fmt.Sprintf("%.1f ns", sm.RecorderNsPerSample),
-			Color:        colorHex(i),
+			Color:        seriesHex(v.Series, i),
 		}
 		var kv []string
 		for _, k := range sortedKeys(sm.Settings) {

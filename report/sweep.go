@@ -320,3 +320,19 @@ func (v *workloadView) renderSweeps() ([][]byte, error) {
 	}
 	return out, nil
 }
+
+// seriesColor is series i's colour in the run/compare plots: the null
+// baseline (the harness's floor) is grey, the others take the palette by
+// position.
+func seriesColor(ss []series, i int) color.Color {
+	if i < len(ss) && ss[i].Summary != nil && ss[i].Summary.Floor {
+		return floorGrey
+	}
+	return colorOf(i)
+}
+
+// seriesHex is seriesColor as #rrggbb.
+func seriesHex(ss []series, i int) string {
+	c := color.RGBAModel.Convert(seriesColor(ss, i)).(color.RGBA)
+	return fmt.Sprintf("#%02x%02x%02x", c.R, c.G, c.B)
+}

@@ -194,3 +194,17 @@ document.documentElement.setAttribute("data-hover", tip.style.display + "|" + ti
 		t.Errorf("without script: the script ran, or the sweep plot is missing")
 	}
 }
+
+// TestNullSeriesGrey: in a run or compare report the null baseline (the
+// harness's floor) is drawn and listed in grey, not a palette colour.
+func TestNullSeriesGrey(t *testing.T) {
+	f := testFile(5, false)
+	f.Summaries[2].Variant, f.Summaries[2].Floor = "null", true
+	page := render(t, Input{File: f})
+	if !strings.Contains(strings.ToLower(page), "stroke:#9a9fa6") || !strings.Contains(page, `background:#9a9fa6`) {
+		t.Errorf("the null baseline is not grey in the plots and the table")
+	}
+	if strings.Contains(page, "background:"+colorHex(2)) {
+		t.Errorf("the null baseline still takes palette colour 2")
+	}
+}
