@@ -38,7 +38,7 @@ const maxHolders = 3
 type Holder struct {
 	G     int64         // its goroutine ID
 	Frame string        // where it stopped: two frames outside the runtime ("" if no stack was seen)
-	Kind  string        // "GC worker", "another loop", "the pacer (producer)" or ""
+	Kind  string        // "GC worker", "another loop", "loadgen's producer" or ""
 	Held  time.Duration // how long it ran while the loop was runnable
 }
 
@@ -173,8 +173,8 @@ func whoHeldPs(s *TraceSummary, gs map[xtrace.GoID]*goTrack, procs *procTracks, 
 			h.Kind = "GC worker"
 		case slices.Contains(loops, int64(id)):
 			h.Kind = "another loop"
-		case strings.Contains(g.frame, "pace."):
-			h.Kind = "the pacer (producer)"
+		case strings.Contains(g.frame, "pace.") || strings.Contains(g.frame, "runProducers") || strings.Contains(g.frame, "runNull"):
+			h.Kind = "loadgen's producer"
 		}
 		s.Holders = append(s.Holders, h)
 	}

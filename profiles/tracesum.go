@@ -185,7 +185,7 @@ func (s *TraceSummary) String() string {
 		b.WriteString(")")
 	}
 	fmt.Fprintf(&b, "; stop-the-world %s, GC mark phase %s", ms(s.STW), ms(s.GCMark))
-	if s.Runnable > 0 && len(s.Loop) > 0 {
+	if s.Runnable > 0 && len(s.Loop) > 0 && !strings.Contains(s.Cause, "meanwhile") {
 		b.WriteString("; " + s.heldText())
 	}
 	if s.Cause != "" {
