@@ -267,7 +267,7 @@ func sweep(ctx context.Context, f *sweepFlags, stdout, stderr io.Writer) (*resul
 	if f.rateList == nil {
 		planned += time.Duration(f.capCount*len(real)) * (f.warmup + f.capDur)
 	}
-	printSweepHeader(stdout, file, total, planned)
+	printSweepHeader(stdout, file, total, planned, recCost)
 	prog := newSweepProgress(stderr, total)
 	defer prog.done()
 	iv := newIntervalPrinter(stdout, file)

@@ -60,7 +60,7 @@ func rateKey(v float64) string {
 }
 
 // printSweepHeader writes what is about to run, before anything runs.
-func printSweepHeader(w io.Writer, f *results.File, steps int, planned time.Duration) {
+func printSweepHeader(w io.Writer, f *results.File, steps int, planned time.Duration, recCost float64) {
 	c, m := f.Config, f.Machine
 	fmt.Fprintf(w, "%s: workload=%s producers=%d variants=%s, %v runs (+%v warm-up) x %d per variant and rate, interleaved; slo p99 < %s; %d runs, planned %v\n",
 		f.Tool, c.Workload, c.Producers, strings.Join(c.Variants, ","), time.Duration(c.DurationNs), time.Duration(c.WarmupNs), c.Count,
@@ -69,7 +69,7 @@ func printSweepHeader(w io.Writer, f *results.File, steps int, planned time.Dura
 	if m.XcoreNs > 0 {
 		xc = fmt.Sprintf("xcore %.0fns", m.XcoreNs)
 	}
-	fmt.Fprintf(w, "machine: %s, %d cores, GOMAXPROCS=%d, %s %s/%s, %s\n", m.CPUModel, m.Cores, m.GOMAXPROCS, m.GoVersion, m.OS, m.Arch, xc)
+	fmt.Fprintf(w, "machine: %s, %d cores, GOMAXPROCS=%d, %s %s/%s, %s, recorder %.0f ns/sample, pacer %s\n", m.CPUModel, m.Cores, m.GOMAXPROCS, m.GoVersion, m.OS, m.Arch, xc, recCost, c.Pacer)
 	fmt.Fprintln(w, "latency: corrected for coordinated omission (from intended start); null = no scheduler, the harness's floor")
 }
 
