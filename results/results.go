@@ -394,10 +394,7 @@ func (f *File) Write(w io.Writer) error {
 // failed write leaves the old one); a FIFO or a device is written through,
 // never replaced. Every write error (ENOSPC included) is returned.
 func (f *File) WriteFile(path string) error {
-	if err := outfile.Write(path, f.Write); err != nil {
-		return fmt.Errorf("results: %w", err)
-	}
-	return nil
+	return outfile.Write(path, f.Write) // its errors name the path
 }
 
 // Find returns the summary for (workload, variant), or nil.

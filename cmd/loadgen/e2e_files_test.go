@@ -7,8 +7,10 @@ package main
 // outputs on one path are refused before anything runs.
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -265,15 +267,31 @@ func TestInterruptInWarmupKeepsReport(t *testing.T) {
 	html := filepath.Join(dir, "r.html")
 	const old = "<html>the previous report</html>"
 	os.WriteFile(html, []byte(old), 0o644)
-	cmd := exec.Command(loadgenBin(t), "-variants", "mpsc,mutex", "-warmup", "5s", "-duration", "100ms", "-count", "1", "-report", html)
-	var so, se bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &so, &se
+	cmd := exec.Command(loadgenBin(t), "-variants", "mpsc,mutex", "-warmup", "30s", "-duration", "100ms", "-count", "1", "-report", html)
+	var se bytes.Buffer
+	cmd.Stderr = &se
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second)
+	// The header comes before the first run: interrupt once it is out (or
+	// after 10 s, well inside the 30 s warm-up).
+	header := make(chan struct{})
+	go func() {
+		br := bufio.NewReader(stdout)
+		br.ReadString('\n')
+		close(header)
+		io.Copy(io.Discard, br)
+	}()
+	select {
+	case <-header:
+	case <-time.After(10 * time.Second):
+	}
 	cmd.Process.Signal(syscall.SIGINT)
-	err := cmd.Wait()
+	err = cmd.Wait()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
 		t.Errorf("exit: %v, want %d\nstderr: %s", err, exitInterrupted, se.String())

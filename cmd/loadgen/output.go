@@ -213,17 +213,23 @@ func pCell(r *results.Ratio) string {
 // and returns every failure.
 func writeOutputs(fl *runFlags, f *results.File, recs map[string]*hist.Recorder, stderr io.Writer) error {
 	var errs []error
+	flagged := func(flag string, err error) error {
+		if err != nil {
+			return fmt.Errorf("%s: %w", flag, err)
+		}
+		return nil
+	}
 	if fl.jsonPath != "" {
-		errs = append(errs, f.WriteFile(fl.jsonPath))
+		errs = append(errs, flagged("-json", f.WriteFile(fl.jsonPath)))
 	}
 	if fl.csvPath != "" {
-		errs = append(errs, writeFileWith(fl.csvPath, func(w io.Writer) error { return writeCSV(w, f) }))
+		errs = append(errs, flagged("-csv", writeFileWith(fl.csvPath, func(w io.Writer) error { return writeCSV(w, f) })))
 	}
 	if fl.benchPath != "" {
-		errs = append(errs, writeFileWith(fl.benchPath, func(w io.Writer) error { return writeBench(w, f) }))
+		errs = append(errs, flagged("-bench", writeFileWith(fl.benchPath, func(w io.Writer) error { return writeBench(w, f) })))
 	}
 	if fl.hgrmDir != "" {
-		errs = append(errs, writeHgrm(fl.hgrmDir, f, recs))
+		errs = append(errs, flagged("-hgrm", writeHgrm(fl.hgrmDir, f, recs)))
 	}
 	errs = append(errs, writeReports(fl, f, stderr))
 	return errors.Join(errs...)

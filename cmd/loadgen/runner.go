@@ -70,7 +70,7 @@ func runCmd(cmd string, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	outfile.WaitNote = func(path string) {
-		fmt.Fprintf(stderr, "loadgen %s: waiting for a reader to open the FIFO %s\n", cmd, path)
+		fmt.Fprintf(stderr, "loadgen %s: waiting for a reader to open the FIFO %s (Ctrl-C twice gives up)\n", cmd, path)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

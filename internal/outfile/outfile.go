@@ -227,7 +227,7 @@ func Write(path string, fn func(io.Writer) error) error {
 		}
 	}
 	if err := fn(fh); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return named(path, err)
 	}
 	if err := fh.Sync(); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
@@ -269,12 +269,21 @@ func writeThrough(path string, mode fs.FileMode, fn func(io.Writer) error) error
 	}
 	if err := fn(fh); err != nil {
 		fh.Close()
-		return fmt.Errorf("%s: %w", path, err)
+		return named(path, err)
 	}
 	if err := fh.Close(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return named(path, err)
 	}
 	return nil
+}
+
+// named wraps err with path unless it names path already (an *os.PathError
+// from the write does).
+func named(path string, err error) error {
+	if strings.Contains(err.Error(), path) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", path, err)
 }
 
 var tempSeq atomic.Uint64 // any goroutine: makes temporary names unique in this process
