@@ -1,5 +1,6 @@
-// Package hist is loadgen's latency recorder: a pair of HDR histograms
-// (corrected and uncorrected for coordinated omission) fed once per completed
+// Package hist is loadgen's latency recorder: HDR histograms of the latency
+// corrected and uncorrected for coordinated omission, and of the generator's
+// own lateness (submission minus intended time), fed once per completed
 // operation from the goroutine that observes the completion, plus the
 // monotonic clock the samples are taken with.
 //
