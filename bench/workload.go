@@ -39,9 +39,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/ringloop/ringloop/internal/hist"
+	"github.com/ringloop/ringloop/internal/pace"
 	"github.com/ringloop/ringloop/multi"
 	"github.com/ringloop/ringloop/sched"
 )
@@ -67,6 +69,7 @@ type Variant struct {
 
 	stall  time.Duration // test hook: one loop stall injected mid-measurement
 	window int           // overrides Config.Window when > 0
+	null   bool          // the null baseline (workload_null.go): no scheduler
 }
 
 // Config is one run of one workload on one variant.
@@ -81,12 +84,19 @@ type Config struct {
 	Loops  int  // group size (group workload; 0 = one per CPU); others use 1
 	Pin    bool // pin loop and producer threads to CPUs
 	Window int  // in-flight ops per producer; 0 = DefaultWindow
+	// Pacer is how open-loop producers wait for each op's intended time
+	// (pace.Spin, the default, or pace.Sleep: see internal/pace/sleep.go).
+	Pacer pace.Mode
 
 	// Interval > 0 calls OnInterval from the loop goroutine once per window
 	// (from EACH loop's goroutine in the group workload: it must be safe for
 	// concurrent use).
 	Interval   time.Duration
 	OnInterval func(hist.IntervalStat)
+	// IntervalHists, when non-nil, makes each IntervalStat carry its
+	// window's histogram (hist.Recorder.SetIntervalHistograms): spare
+	// empty histograms come from it.
+	IntervalHists chan *hdr.Histogram
 	// Observe, when non-nil, is called from the loop goroutine with every
 	// recorded corrected latency (outlier tracing). Must not allocate; with
 	// several loops (group) it is called concurrently.
@@ -242,6 +252,9 @@ func (w *Workload) Run(cfg Config, v Variant) (*Result, error) {
 	}
 	if cfg.Ops > 0 && cfg.Rate > 0 {
 		return nil, fmt.Errorf("bench: Ops (%d) is for closed loop only, rate is %v", cfg.Ops, cfg.Rate)
+	}
+	if v.null {
+		return runNull(cfg)
 	}
 	return w.run(cfg, v)
 }
@@ -433,6 +446,9 @@ func (h *harness) begin() error {
 		r := hist.NewRecorder(h.from)
 		r.SetObserver(cfg.Observe)
 		r.SetInterval(cfg.Interval, cfg.OnInterval)
+		if cfg.IntervalHists != nil {
+			r.SetIntervalHistograms(cfg.IntervalHists)
+		}
 		h.recs = append(h.recs, r)
 	}
 	if cfg.Stop != nil {

@@ -133,7 +133,8 @@ func runProducers(h *harness, cfg Config, slots [][]pslot, submit func(*pslot) e
 			var pc *pace.Pacer
 			if cfg.Rate > 0 {
 				pc = pace.New(h.t0, cfg.Rate, cfg.Producers, p)
-				pc.From = h.from // late warm-up ops are not measured: not counted
+				pc.From = h.from          // late warm-up ops are not measured: not counted
+				_ = pc.SetMode(cfg.Pacer) // on this goroutine, which calls Next; a prctl failure only makes Sleep later
 			}
 			ring := slots[p]
 			var n, measured, lastSub int64

@@ -140,6 +140,14 @@ type TraceSummary struct {
 	STW, GCMark time.Duration
 	STWReasons  map[string]time.Duration
 
+	// While the loop was runnable (pholders.go): who ran instead, longest
+	// first (at most maxHolders), and how long a P sat idle meanwhile
+	// (summed over Ps): a P idle while the loop waited for one means the
+	// OS, not Go, kept the loop's thread off a CPU.
+	Holders            []Holder
+	IdlePWhileRunnable time.Duration
+	ProcsSeen          int // Ps seen in the trace (0: no P events in it)
+
 	Cause string // the largest contributor, in words
 }
 
@@ -177,6 +185,9 @@ func (s *TraceSummary) String() string {
 		b.WriteString(")")
 	}
 	fmt.Fprintf(&b, "; stop-the-world %s, GC mark phase %s", ms(s.STW), ms(s.GCMark))
+	if s.Runnable > 0 && len(s.Loop) > 0 && !strings.Contains(s.Cause, "meanwhile") {
+		b.WriteString("; " + s.heldText())
+	}
 	if s.Cause != "" {
 		b.WriteString("; cause: " + s.Cause)
 	}
@@ -228,6 +239,7 @@ type goTrack struct {
 	assists    []interval
 	sweeps     []interval // "GC incremental sweep" ranges while this goroutine ran on the P
 	system     bool       // a runtime goroutine (GC worker, sweeper) or the outlier writer: never the loop
+	frame      string     // its latest top frame seen in a transition (pholders.go)
 }
 
 // systemWait lists block reasons only the runtime's own goroutines use.
@@ -280,6 +292,7 @@ func SummarizeTrace(r io.Reader, opts SummaryOptions) (*TraceSummary, error) {
 		markFrom    xtrace.Time
 		inMark      bool
 		sweepOpen   = map[xtrace.ProcID]sweepStart{}
+		procs       = newProcTracks()
 	)
 	for {
 		ev, err := rd.ReadEvent()
@@ -297,12 +310,19 @@ func SummarizeTrace(r io.Reader, opts SummaryOptions) (*TraceSummary, error) {
 		switch ev.Kind() {
 		case xtrace.EventStateTransition:
 			st := ev.StateTransition()
+			if st.Resource.Kind == xtrace.ResourceProc {
+				procs.transition(st, t)
+				continue
+			}
 			if st.Resource.Kind != xtrace.ResourceGoroutine {
 				continue
 			}
 			id := st.Resource.Goroutine()
 			_, to := st.Goroutine()
 			g := track(id)
+			if f := topFrame(st.Stack); f != "" {
+				g.frame = f
+			}
 			if g.state != xtrace.GoUndetermined {
 				g.spans = append(g.spans, stateSpan{state: g.state, why: g.why, from: g.since, to: t})
 			}
@@ -388,6 +408,7 @@ func SummarizeTrace(r io.Reader, opts SummaryOptions) (*TraceSummary, error) {
 			g.assists = append(g.assists, interval{g.assistFrom, last})
 		}
 	}
+	procs.close(last)
 	for name, from := range openSTW {
 		stw = append(stw, interval{from, last})
 		stwNames = append(stwNames, name)
@@ -505,6 +526,7 @@ func SummarizeTrace(r io.Reader, opts SummaryOptions) (*TraceSummary, error) {
 	for _, iv := range mark {
 		s.GCMark += overlap(iv, win)
 	}
+	whoHeldPs(s, gs, procs, win, loggedLoops)
 	s.Cause = cause(s)
 	return s, nil
 }
@@ -561,7 +583,7 @@ func cause(s *TraceSummary) string {
 		text string
 	}
 	cs := []cand{
-		{s.Runnable, fmt.Sprintf("%s descheduled: runnable %s, waiting for a P", who, ms(s.Runnable))},
+		{s.Runnable, fmt.Sprintf("%s descheduled: runnable %s, waiting for a P; %s", who, ms(s.Runnable), s.heldText())},
 		{s.Syscall, fmt.Sprintf("%s in a syscall %s", who, ms(s.Syscall))},
 		{s.GCAssist + s.GCSweep, fmt.Sprintf("GC work on the %s %s (mark assist %s, sweep %s)", who, ms(s.GCAssist+s.GCSweep), ms(s.GCAssist), ms(s.GCSweep))},
 		{s.Running - s.GCAssist - s.GCSweep, fmt.Sprintf("%s busy running %s (slow callbacks, or its thread lost the CPU)", who, ms(s.Running-s.GCAssist-s.GCSweep))},

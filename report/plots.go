@@ -119,7 +119,7 @@ func latencyPlot(workload string, ss []series) (*plot.Plot, *outsideLegend, erro
 			if err != nil {
 				return nil, nil, fmt.Errorf("report: %s %s: %w", workload, s.Label, err)
 			}
-			l.Color = colorOf(i)
+			l.Color = seriesColor(ss, i)
 			l.Width = vg.Points(1.6)
 			if !corrected {
 				l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
@@ -175,7 +175,7 @@ func latencyPlot(workload string, ss []series) (*plot.Plot, *outsideLegend, erro
 		if err != nil {
 			return nil, nil, err
 		}
-		sc.GlyphStyle.Color = colorOf(m.series)
+		sc.GlyphStyle.Color = seriesColor(ss, m.series)
 		sc.GlyphStyle.Radius = vg.Points(3)
 		sc.GlyphStyle.Shape = draw.CircleGlyph{}
 		if !m.corrected {
@@ -318,7 +318,7 @@ func throughputPlot(workload string, ss []series) (*plot.Plot, error) {
 			return nil, fmt.Errorf("report: %s %s: %w", workload, s.Label, err)
 		}
 		bc.XMin = float64(i)
-		bc.Color = colorOf(i)
+		bc.Color = seriesColor(ss, i)
 		bc.LineStyle.Width = 0
 		p.Add(bc)
 		names = append(names, strings.Replace(s.Label, ": ", "\n", 1)) // "file: variant" on two lines
@@ -508,7 +508,7 @@ func driftPlot(workload string, ss []series, ivs []intervalSet) (*plot.Plot, *ou
 		if err != nil {
 			return nil, nil, fmt.Errorf("report: %s drift: %w", workload, err)
 		}
-		l.Color = colorOf(set.series)
+		l.Color = seriesColor(ss, set.series)
 		l.Width = vg.Points(1)
 		p.Add(l)
 		if !legended[set.series] {

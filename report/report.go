@@ -81,7 +81,9 @@ type workloadView struct {
 	Throughput template.HTML
 	Drift      template.HTML // empty when there are no intervals
 	Rows       []row
-	Cross      []crossRow // later files against the first, by variant (several files only)
+	Cross      []crossRow  // later files against the first, by variant (several files only)
+	sweeps     []sweepSrc  // the files' sweeps of this workload (loadgen sweep)
+	Sweeps     []sweepView // their plots and knee tables
 }
 
 // crossRow compares one variant of a later file against the same variant of the
@@ -184,6 +186,16 @@ func build(inputs []Input) ([]workloadView, error) {
 				views[i].Intervals[k].points = append(views[i].Intervals[k].points, iv)
 			}
 		}
+		if sw := in.File.Sweep; sw != nil && len(sw.Steps) > 0 {
+			w := in.File.Config.Workload
+			i, ok := index[w]
+			if !ok {
+				i = len(views)
+				index[w] = i
+				views = append(views, workloadView{Name: w, ID: "w-" + idRE.ReplaceAllString(w, "_")})
+			}
+			views[i].sweeps = append(views[i].sweeps, sweepSrc{Label: in.Name, SW: sw, Vars: in.File.Config.Variants})
+		}
 	}
 	if len(views) == 0 {
 		return nil, fmt.Errorf("report: the results hold no summaries (was the run interrupted before any variant finished?)")
@@ -194,6 +206,9 @@ func build(inputs []Input) ([]workloadView, error) {
 // render draws the plots of one workload view as SVG documents; drift is nil
 // when the results have no interval lines.
 func (v *workloadView) render() (lat, thr, drift []byte, err error) {
+	if len(v.Series) == 0 {
+		return nil, nil, nil, nil // a sweep given explicit rates has no capacity runs
+	}
 	lp, lleg, err := latencyPlot(v.Name, v.Series)
 	if err != nil {
 		return nil, nil, nil, err
@@ -260,7 +275,7 @@ func rowsOf(v *workloadView) []row {
 			Corrected:    latencyCells(sm.Corrected),
 			Uncorrected:  latencyCells(sm.Uncorrected),
 			RecorderNs:   fmt.Sprintf("%.1f ns", sm.RecorderNsPerSample),
-			Color:        colorHex(i),
+			Color:        seriesHex(v.Series, i),
 		}
 		var kv []string
 		for _, k := range sortedKeys(sm.Settings) {
@@ -393,9 +408,19 @@ func WriteHTMLNamed(w io.Writer, inputs ...Input) error {
 		if err != nil {
 			return err
 		}
-		v.Latency, v.Throughput = inlineSVG(lat), inlineSVG(thr)
+		if lat != nil {
+			v.Latency, v.Throughput = inlineSVG(lat), inlineSVG(thr)
+		}
 		if drift != nil {
 			v.Drift = inlineSVG(drift)
+		}
+		sws, err := v.renderSweeps()
+		if err != nil {
+			return err
+		}
+		for k, b := range sws {
+			src := v.sweeps[k]
+			v.Sweeps = append(v.Sweeps, sweepView{Title: src.Label, SVG: inlineSVG(b), Knees: kneeRows(src), SLO: FormatNs(float64(src.SW.SLONs))})
 		}
 		v.Rows = rowsOf(v)
 		v.Cross = crossRows(v)
@@ -443,10 +468,33 @@ func WriteSVGsNamed(dir string, inputs ...Input) ([]string, error) {
 			return paths, err
 		}
 		base := idRE.ReplaceAllString(views[i].Name, "_")
-		files := []struct {
+		var files []struct {
 			name string
 			b    []byte
-		}{{base + "-latency.svg", lat}, {base + "-throughput.svg", thr}}
+		}
+		if lat != nil {
+			files = append(files, struct {
+				name string
+				b    []byte
+			}{base + "-latency.svg", lat}, struct {
+				name string
+				b    []byte
+			}{base + "-throughput.svg", thr})
+		}
+		sws, err := views[i].renderSweeps()
+		if err != nil {
+			return paths, err
+		}
+		for k, b := range sws {
+			name := base + "-sweep.svg"
+			if k > 0 {
+				name = fmt.Sprintf("%s-sweep-%d.svg", base, k+1)
+			}
+			files = append(files, struct {
+				name string
+				b    []byte
+			}{name, b})
+		}
 		if drift != nil {
 			files = append(files, struct {
 				name string

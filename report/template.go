@@ -33,6 +33,10 @@ figure.plot { margin:0; border:1px solid var(--line); border-radius:6px; padding
 figure.plot[data-kind=latency] { flex:1.86 1 480px; }
 figure.plot[data-kind=throughput] { flex:1 1 260px; }
 figure.plot[data-kind=drift] { flex:1 1 100%; }
+figure.plot[data-kind=sweep] { flex:1 1 100%; }
+table.knees { width:auto; margin:4px 6px 6px; }
+circle.pt { cursor:crosshair; }
+#tip { position:fixed; display:none; max-width:460px; background:#14213d; color:#fff; font-size:12px; line-height:1.35; padding:6px 9px; border-radius:5px; pointer-events:none; z-index:10; box-shadow:0 2px 8px rgba(0,0,0,.25); }
 figure.plot svg { display:block; width:100%; height:auto; }
 .banner ul { margin:4px 0 0; padding-left:20px; }
 figcaption { font-size:12px; color:var(--muted); padding:2px 6px 4px; }
@@ -66,8 +70,10 @@ td { vertical-align:top; }
 <section class="card" id="{{.ID}}">
 <h2>Workload <code>{{.Name}}</code></h2>
 <div class="plots">
-<figure class="plot" data-kind="latency">{{.Latency}}<figcaption>x: percentile, each nine the same width; y: latency. Solid = corrected, dashed = uncorrected, dot at the right = max (ring = uncorrected max).</figcaption></figure>
-<figure class="plot" data-kind="throughput">{{.Throughput}}<figcaption>Median throughput over repetitions; whiskers: the median's confidence interval.</figcaption></figure>
+{{range .Sweeps}}<figure class="plot" data-kind="sweep">{{.SVG}}<figcaption>{{if .Title}}{{.Title}}: {{end}}x: offered load; y: corrected latency (log). One colour per variant: p99 solid, p50 dashed, the knee ringed (the highest offered load with p99 &lt; {{.SLO}} there and below); grey band: the null baseline (no scheduler) from p50 to p99; red: the SLO. Hover a point for its numbers.</figcaption>
+<table class="knees"><tr><th class="l">variant</th><th class="l">knee: p99 &lt; {{.SLO}}</th></tr>{{range .Knees}}<tr><td class="l"><span class="swatch" style="background:{{.Color}}"></span>{{.Variant}}{{if .Floor}} (no scheduler){{end}}</td><td class="l">{{.Text}}</td></tr>{{end}}</table></figure>
+{{end}}{{if .Latency}}<figure class="plot" data-kind="latency">{{.Latency}}<figcaption>x: percentile, each nine the same width; y: latency. Solid = corrected, dashed = uncorrected, dot at the right = max (ring = uncorrected max).{{if .Sweeps}} These are the sweep's closed-loop capacity runs.{{end}}</figcaption></figure>
+<figure class="plot" data-kind="throughput">{{.Throughput}}<figcaption>Median throughput over repetitions; whiskers: the median's confidence interval.</figcaption></figure>{{end}}
 {{if .Drift}}<figure class="plot" data-kind="drift">{{.Drift}}<figcaption>Corrected p99 of each interval (-interval), one line per run: drift within a run, and runs that disagree.</figcaption></figure>{{end}}
 </div>
 <h3>Throughput and ratios</h3>
@@ -117,6 +123,28 @@ td { vertical-align:top; }
 </section>
 {{end}}
 </main>
+<div id="tip" role="tooltip"></div>
+<script>
+(function () {
+  // Hover: each plotted point of a sweep carries data-tip (and a <title>,
+  // the browser's own tooltip without script); show it in a styled box.
+  var tip = document.getElementById("tip");
+  document.querySelectorAll("circle.pt").forEach(function (c) {
+    var t = c.querySelector("title");
+    c.addEventListener("mouseenter", function (e) {
+      if (t) { c.setAttribute("data-title", t.textContent); t.textContent = ""; }
+      tip.textContent = c.getAttribute("data-tip");
+      tip.style.display = "block";
+      tip.style.left = Math.min(e.clientX + 14, window.innerWidth - 470) + "px";
+      tip.style.top = (e.clientY + 14) + "px";
+    });
+    c.addEventListener("mouseleave", function () {
+      if (t) { t.textContent = c.getAttribute("data-title"); }
+      tip.style.display = "none";
+    });
+  });
+})();
+</script>
 <script>
 (function () {
   var figs = document.querySelectorAll("figure.plot");

@@ -7,10 +7,15 @@
 // f, err := results.ReadFile("out.json").
 //
 // Invariants:
-//   - Schema is SchemaV1 ("ringloop.loadgen/v1") in everything Write produces;
-//     ReadFile refuses any other schema, so a renderer never guesses.
-//   - Fields are only ever added within v1 (with omitempty where a zero value
-//     would mislead); a rename or a change of meaning bumps the schema.
+//   - Schema is Schema (SchemaV2, "ringloop.loadgen/v2") in everything Write
+//     produces; Read accepts it and SchemaV1, and refuses any other schema,
+//     so a renderer never guesses.
+//   - v2 adds File.Sweep (loadgen sweep: latency against offered load) and
+//     nothing else changes meaning: a v1 file reads as a v2 File with Sweep
+//     nil.
+//   - Fields are only ever added within a version (with omitempty where a
+//     zero value would mislead); a rename or a change of meaning bumps the
+//     schema.
 //   - Every time and latency is an integer count of nanoseconds (suffix Ns);
 //     every rate is per second (float64); a quantile is a fraction in [0, 1]
 //     (0.99 = p99), never a percentage.
@@ -29,17 +34,23 @@ import (
 	"github.com/ringloop/ringloop/internal/outfile"
 )
 
-// SchemaV1 names this version of the format; File.Schema carries it.
-const SchemaV1 = "ringloop.loadgen/v1"
+// The versions of the format; File.Schema carries one. Schema is the one
+// Write produces.
+const (
+	SchemaV1 = "ringloop.loadgen/v1"
+	SchemaV2 = "ringloop.loadgen/v2"
+	Schema   = SchemaV2
+)
 
 // ErrSchema is returned (wrapped) by Read and ReadFile for a document whose
-// schema is not SchemaV1.
+// schema is neither SchemaV1 nor SchemaV2.
 var ErrSchema = errors.New("results: unknown schema")
 
 // File is one loadgen invocation's result: a `run` or `compare` over one
 // workload and one or more variants.
 type File struct {
-	// Schema is always SchemaV1.
+	// Schema is the version the file was written with: Schema (SchemaV2)
+	// for every file Write produces, SchemaV1 for an older file read back.
 	Schema string `json:"schema"`
 	// Tool is the program that wrote the file ("loadgen") and its subcommand,
 	// e.g. "loadgen compare".
@@ -64,6 +75,11 @@ type File struct {
 	// repetitions for a confidence interval, a target rate not kept, a
 	// recorder cost that is a large share of the measured latency, ...
 	Warnings []string `json:"warnings,omitempty"`
+	// Sweep is what `loadgen sweep` measured: latency against offered load,
+	// per variant, and each one's knee (v2). Nil for run and compare. In a
+	// sweep file Summaries holds the closed-loop capacity runs the ladder of
+	// rates was derived from.
+	Sweep *Sweep `json:"sweep,omitempty"`
 	// StartedAt and FinishedAt bound the whole invocation (wall clock, UTC).
 	StartedAt  time.Time `json:"started_at"`
 	FinishedAt time.Time `json:"finished_at"`
@@ -120,6 +136,10 @@ type Config struct {
 	Baseline string `json:"baseline"`
 	// IntervalNs is the per-interval reporting period; 0 when off.
 	IntervalNs int64 `json:"interval_ns,omitempty"`
+	// Pacer is how open-loop producers waited for each intended time:
+	// "spin" (sleep to 200 us before, then spin) or "sleep" (precise
+	// absolute-time sleeps on a locked thread with 1 ns timer slack).
+	Pacer string `json:"pacer,omitempty"`
 	// OutlierNs is the fixed outlier threshold (-outlier); 0 means the
 	// running p99.99 was used, or that outlier tracing was off.
 	OutlierNs int64 `json:"outlier_ns,omitempty"`
@@ -165,6 +185,20 @@ type Summary struct {
 	// (taking the end time and adding to both histograms), in ns, measured on
 	// this machine at the start of the run.
 	RecorderNsPerSample float64 `json:"recorder_ns_per_sample"`
+	// Floor is true for the null baseline (variant "null"): the same pacer
+	// and recorder, each op completed by its producer right after its
+	// submission, no scheduler. Its latency is the harness's floor: the part
+	// of every other variant's tail that is not the scheduler's.
+	Floor bool `json:"floor,omitempty"`
+	// Lateness is the generator's own lateness, all repetitions merged: each
+	// op's actual submission time minus its intended time (0 in closed
+	// loop). A corrected tail far above the uncorrected one with a lateness
+	// tail as large is the generator's, not the scheduler's.
+	Lateness *Latency `json:"lateness,omitempty"`
+	// CPUCores is the median over Runs of the process CPU time used during
+	// a run divided by its wall time (1.0 = one CPU busy). For the null
+	// baseline it is what the generator alone costs.
+	CPUCores float64 `json:"cpu_cores,omitempty"`
 }
 
 // Run is one repetition of one variant.
@@ -191,6 +225,16 @@ type Run struct {
 	// XcoreNs is the cross-core round trip measured right before this
 	// repetition (0 if unmeasured), so samples can be split by placement.
 	XcoreNs float64 `json:"xcore_ns"`
+	// LatenessP50Ns ... LatenessP999Ns are this repetition's generator
+	// lateness percentiles (submission minus intended time).
+	LatenessP50Ns  int64 `json:"lateness_p50_ns,omitempty"`
+	LatenessP99Ns  int64 `json:"lateness_p99_ns,omitempty"`
+	LatenessP999Ns int64 `json:"lateness_p999_ns,omitempty"`
+	// CPUNs is the process CPU time (user + system, getrusage) used from
+	// the start to the end of this repetition (warm-up and drain included)
+	// and WallNs the wall time of the same span.
+	CPUNs  int64 `json:"cpu_ns,omitempty"`
+	WallNs int64 `json:"wall_ns,omitempty"`
 	// Partial is true when this repetition was cut short (Ctrl-C): its
 	// numbers are real but cover less than the configured duration, so it
 	// is left out of -bench output, where it would be averaged with
@@ -317,8 +361,8 @@ func Read(r io.Reader) (*File, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("results: decode: %w", err)
 	}
-	if f.Schema != SchemaV1 {
-		return nil, fmt.Errorf("%w %q (want %q)", ErrSchema, f.Schema, SchemaV1)
+	if f.Schema != SchemaV1 && f.Schema != SchemaV2 {
+		return nil, fmt.Errorf("%w %q (want %q or %q)", ErrSchema, f.Schema, SchemaV2, SchemaV1)
 	}
 	return &f, nil
 }
@@ -337,9 +381,9 @@ func ReadFile(path string) (*File, error) {
 	return f, nil
 }
 
-// Write encodes f as indented JSON to w, setting Schema to SchemaV1.
+// Write encodes f as indented JSON to w, setting Schema to Schema.
 func (f *File) Write(w io.Writer) error {
-	f.Schema = SchemaV1
+	f.Schema = Schema
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(f); err != nil {

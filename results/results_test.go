@@ -43,7 +43,7 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g.Schema != SchemaV1 {
+	if g.Schema != Schema {
 		t.Fatalf("schema %q", g.Schema)
 	}
 	if !reflect.DeepEqual(f, g) {
@@ -75,7 +75,7 @@ func TestSchemaChecked(t *testing.T) {
 	if err := sample().Write(&buf); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(buf.String(), `"schema": "ringloop.loadgen/v1"`) {
+	if !strings.Contains(buf.String(), `"schema": "ringloop.loadgen/v2"`) {
 		t.Fatalf("schema missing:\n%s", buf.String())
 	}
 }
@@ -86,7 +86,7 @@ func TestReadFileMissing(t *testing.T) {
 	}
 }
 
-// FuzzRead: Read never panics, accepts only SchemaV1, and what it accepts
+// FuzzRead: Read never panics, accepts only SchemaV1 and SchemaV2, and what it accepts
 // survives a Write/Read round trip unchanged.
 func FuzzRead(f *testing.F) {
 	var buf bytes.Buffer
@@ -102,7 +102,7 @@ func FuzzRead(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if got.Schema != SchemaV1 {
+		if got.Schema != SchemaV1 && got.Schema != SchemaV2 {
 			t.Fatalf("accepted schema %q", got.Schema)
 		}
 		var out bytes.Buffer

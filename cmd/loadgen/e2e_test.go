@@ -201,7 +201,7 @@ func TestBadInput(t *testing.T) {
 func TestRunAllOutputs(t *testing.T) {
 	dir := t.TempDir()
 	jsonP, csvP, benchP, hgrmD := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.csv"), filepath.Join(dir, "r.txt"), filepath.Join(dir, "hgrm")
-	r := runBin(t, args("-variants", "mpsc,mutex", "-count", "2", "-rate", "20000", "-interval", "50ms",
+	r := runBin(t, args("-variants", "mpsc,mutex", "-count", "2", "-rate", "20000", "-interval", "50ms", "-null=false",
 		"-json", jsonP, "-csv", csvP, "-bench", benchP, "-hgrm", hgrmD)...)
 	if r.code != 0 {
 		t.Fatalf("exit %d\nstdout:%s\nstderr:%s", r.code, r.stdout, r.stderr)
@@ -221,7 +221,7 @@ func TestRunAllOutputs(t *testing.T) {
 	if err := json.Unmarshal(raw, &generic); err != nil {
 		t.Fatalf("json: %v", err)
 	}
-	if generic["schema"] != results.SchemaV1 {
+	if generic["schema"] != results.Schema {
 		t.Errorf("schema = %v", generic["schema"])
 	}
 	f, err := results.ReadFile(jsonP)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/ringloop/ringloop/bench"
 	"github.com/ringloop/ringloop/internal/outfile"
+	"github.com/ringloop/ringloop/internal/pace"
 )
 
 // Accepted ranges.
@@ -62,6 +63,10 @@ type runFlags struct {
 	benchPath string
 	hgrmDir   string
 	interval  time.Duration
+	null      bool
+	hlogDir   string
+	pacer     string
+	pacerMode pace.Mode // resolved by check
 
 	// Reports, profiles and outlier traces (reports.go).
 	reportPath    string
@@ -89,11 +94,14 @@ func newRunFlagSet(cmd string, f *runFlags, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&f.loops, "loops", 0, fmt.Sprintf("loops in the group (group workload), 1..%d; 0 = one per CPU", maxLoops))
 	fs.BoolVar(&f.pin, "pin", false, "pin the loop and producer threads to CPUs (locks their OS threads)")
 	fs.StringVar(&f.baseline, "baseline", "", "`VARIANT` the others are compared with; empty = the first variant")
-	fs.StringVar(&f.jsonPath, "json", "", "write the full result (schema ringloop.loadgen/v1) to `PATH`")
+	fs.StringVar(&f.jsonPath, "json", "", "write the full result (schema ringloop.loadgen/v2) to `PATH`")
 	fs.StringVar(&f.csvPath, "csv", "", "write one CSV row per variant to `PATH`")
 	fs.StringVar(&f.benchPath, "bench", "", "write Go benchmark format (one line per run; benchstat reads it) to `PATH`")
 	fs.StringVar(&f.hgrmDir, "hgrm", "", "write HdrHistogram percentile distributions (.hgrm, values in us) per variant into `DIR`")
 	fs.DurationVar(&f.interval, "interval", 0, fmt.Sprintf("print rate and p99 every interval (>= %v; 0 = off)", minInterval))
+	fs.BoolVar(&f.null, "null", true, nullDoc)
+	fs.StringVar(&f.pacer, "pacer", defPacer, pacerDoc)
+	fs.StringVar(&f.hlogDir, "hlog", "", "write HdrHistogram interval logs (.hlog, one per variant and run; needs -interval) into `DIR`")
 	fs.StringVar(&f.reportPath, "report", "", "write a self-contained HTML report to `PATH`")
 	fs.StringVar(&f.svgDir, "svg", "", "write each plot as its own SVG into `DIR`")
 	fs.StringVar(&f.profileDir, "profile", "", "write CPU, heap, allocs, mutex and block profiles of each variant's last run into `DIR`")
@@ -179,7 +187,7 @@ func (f *runFlags) check(args []string) error {
 			return usagef("variant %q given twice", n)
 		}
 		seen[n] = true
-		v, err := w.Variant(n)
+		v, err := lookupVariant(w, n)
 		if err != nil {
 			return usagef("-variants: %v", err)
 		}
@@ -192,6 +200,9 @@ func (f *runFlags) check(args []string) error {
 		f.baseline = f.vars[0].Name
 	} else if !seen[f.baseline] {
 		return usagef("-baseline %q is not among the variants run (%s)", f.baseline, strings.Join(names, ", "))
+	}
+	if err := f.resolveNull(seen[bench.NullName]); err != nil {
+		return err
 	}
 	if f.producers == 0 {
 		f.producers = w.DefaultProducers
@@ -231,6 +242,12 @@ func (f *runFlags) check(args []string) error {
 	if f.outlier < 0 || f.outlier > time.Minute {
 		return usagef("-outlier %v: accepted range is 0 (running p99.99) or up to 1m", f.outlier)
 	}
+	if f.pacerMode, err = pace.ParseMode(f.pacer); err != nil {
+		return usagef("-pacer: %v", err)
+	}
+	if f.hlogDir != "" && f.interval == 0 {
+		return usagef("-hlog %q needs -interval (the length of each logged window)", f.hlogDir)
+	}
 	if f.outlier > 0 && f.traceOutliers == "" {
 		return usagef("-outlier %v needs -trace-outliers DIR", f.outlier)
 	}
@@ -243,7 +260,7 @@ func (f *runFlags) check(args []string) error {
 // silently replace the first.
 func (f *runFlags) checkOutputs() error {
 	files := []struct{ flag, path string }{{"-json", f.jsonPath}, {"-csv", f.csvPath}, {"-bench", f.benchPath}, {"-report", f.reportPath}}
-	dirs := []struct{ flag, path string }{{"-hgrm", f.hgrmDir}, {"-svg", f.svgDir}, {"-profile", f.profileDir}, {"-trace-outliers", f.traceOutliers}}
+	dirs := []struct{ flag, path string }{{"-hgrm", f.hgrmDir}, {"-svg", f.svgDir}, {"-profile", f.profileDir}, {"-trace-outliers", f.traceOutliers}, {"-hlog", f.hlogDir}}
 	for i, a := range files {
 		if a.path == "" {
 			continue

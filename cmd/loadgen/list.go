@@ -47,6 +47,8 @@ Example:
 		}
 	}
 	tw.Flush()
+	nv := bench.NullVariant()
+	fmt.Fprintf(stdout, "\nevery workload, open loop only: %s (%s), run beside the variants unless -null=false\n", nv.Name, nv.Doc)
 	return exitOK
 }
 

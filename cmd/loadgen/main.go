@@ -4,6 +4,7 @@
 //
 //	loadgen [run] [flags]        run a workload on its variants (default: every inbox variant on threadsafe)
 //	loadgen compare [flags] V... the same, for the named variants, with ratios to the first
+//	loadgen sweep [flags]        latency against offered load, and each variant's knee
 //	loadgen list                 workloads and variants, one line each
 //	loadgen report FILE...       render saved -json results as HTML/SVG
 //	loadgen pprof top|diff ...   analyse -profile output
@@ -51,6 +52,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "run", "compare":
 		return runCmd(cmd, args, stdout, stderr)
+	case "sweep":
+		return sweepCmd(args, stdout, stderr)
 	case "list":
 		return listCmd(args, stdout, stderr)
 	case "report":
@@ -61,7 +64,7 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, topUsage)
 		return exitOK
 	default:
-		fmt.Fprintf(stderr, "loadgen: unknown subcommand %q (accepted: run, compare, list, report, pprof, help)\n\n%s", cmd, topUsage)
+		fmt.Fprintf(stderr, "loadgen: unknown subcommand %q (accepted: run, compare, sweep, list, report, pprof, help)\n\n%s", cmd, topUsage)
 		return exitUsage
 	}
 }
@@ -69,6 +72,7 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 // subcommandList is the list `loadgen help` and `loadgen -h` both print.
 const subcommandList = `  loadgen [run] [flags]            run a workload on its variants (default: every variant)
   loadgen compare [flags] [V...]   run variants side by side, ratios to the baseline
+  loadgen sweep [flags]            latency against offered load: a ladder of rates, each variant's knee
   loadgen list                     workloads and variants, one line each
   loadgen report [flags] FILE...   render saved -json results as HTML / SVG
   loadgen pprof top|diff ...       analyse profiles written by -profile

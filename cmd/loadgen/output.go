@@ -165,6 +165,7 @@ func printTable(w io.Writer, f *results.File) {
 		fmt.Fprintln(tw, row)
 	}
 	tw.Flush()
+	printGenerator(w, f)
 	if len(f.Outliers) > 0 {
 		fmt.Fprintf(w, "\n%d outlier traces:\n", len(f.Outliers))
 		for _, o := range f.Outliers {

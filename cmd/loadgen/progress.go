@@ -64,12 +64,19 @@ type intervalPrinter struct {
 	wg      sync.WaitGroup
 	once    sync.Once
 	dropped atomic.Int64 // loop goroutines (several in a group) add
+	// hlog, when non-nil (-hlog), gets every window's histogram, written
+	// from the printer's goroutine; every is the window length. Set before
+	// the first run; hlogErr is set by close.
+	hlog    *hlogSet
+	every   time.Duration
+	hlogErr error
 }
 
 type intervalLine struct {
 	workload, variant string
 	run               int
 	st                hist.IntervalStat
+	tag               string // the .hlog file name's tag ("rate=50k" in a sweep)
 }
 
 func newIntervalPrinter(out io.Writer, file *results.File) *intervalPrinter {
@@ -94,6 +101,9 @@ func newIntervalPrinter(out io.Writer, file *results.File) *intervalPrinter {
 			}
 			fmt.Fprintf(p.out, "interval %s/%s run=%d t=%-8v ops=%-9d rate=%-8s/s p99=%-8s max=%s%s\n",
 				iv.Workload, iv.Variant, iv.Run, time.Duration(iv.OffsetNs).Round(time.Millisecond), iv.Ops, fmtRate(iv.Rate), fmtNs(float64(iv.P99Ns)), fmtNs(float64(iv.MaxNs)), mark)
+			if p.hlog != nil {
+				p.hlog.write(l, p.every)
+			}
 		}
 	}()
 	return p
@@ -102,9 +112,14 @@ func newIntervalPrinter(out io.Writer, file *results.File) *intervalPrinter {
 // hook returns the OnInterval callback for one run. It runs on the loop
 // goroutine: it only hands the stat to the channel.
 func (p *intervalPrinter) hook(workload, variant string, run int) func(hist.IntervalStat) {
+	return p.hookTagged(workload, variant, "", run)
+}
+
+// hookTagged is hook with the tag of the run's .hlog file name.
+func (p *intervalPrinter) hookTagged(workload, variant, tag string, run int) func(hist.IntervalStat) {
 	return func(st hist.IntervalStat) {
 		select {
-		case p.ch <- intervalLine{workload, variant, run, st}:
+		case p.ch <- intervalLine{workload, variant, run, st, tag}:
 		default:
 			p.dropped.Add(1)
 		}
@@ -116,7 +131,14 @@ func (p *intervalPrinter) close() {
 		close(p.ch)
 		p.wg.Wait()
 		if n := p.dropped.Load(); n > 0 {
-			p.file.Warnings = append(p.file.Warnings, fmt.Sprintf("%d interval lines dropped (printer too slow)", n))
+			what := "interval lines"
+			if p.hlog != nil {
+				what += " (and their -hlog windows: the logs miss them)"
+			}
+			p.file.Warnings = append(p.file.Warnings, fmt.Sprintf("%d %s dropped (printer too slow)", n, what))
+		}
+		if p.hlog != nil {
+			p.hlogErr = p.hlog.close()
 		}
 	})
 }

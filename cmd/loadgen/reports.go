@@ -78,7 +78,7 @@ func (h *outlierHook) close() ([]results.Outlier, error) {
 // during the first warm-up) there is nothing to draw: it writes neither, says
 // so on stderr, and leaves an existing file as it was.
 func writeReports(fl *runFlags, f *results.File, stderr io.Writer) error {
-	if len(f.Summaries) == 0 && (fl.reportPath != "" || fl.svgDir != "") {
+	if len(f.Summaries) == 0 && (f.Sweep == nil || len(f.Sweep.Steps) == 0) && (fl.reportPath != "" || fl.svgDir != "") {
 		fmt.Fprintf(stderr, "loadgen %s: -report/-svg: nothing written: no variant was measured (existing files are left as they were)\n", fl.cmd)
 		return nil
 	}

@@ -128,6 +128,7 @@ func execute(ctx context.Context, f *runFlags, stdout, stderr io.Writer) (*resul
 			Baseline:   f.baseline,
 			IntervalNs: int64(f.interval),
 			OutlierNs:  int64(f.outlier),
+			Pacer:      pacerName(f),
 		},
 	}
 	recCost := hist.MeasureCost(200_000)
@@ -145,6 +146,7 @@ func execute(ctx context.Context, f *runFlags, stdout, stderr io.Writer) (*resul
 	prog := newProgress(stderr, f.count*len(f.vars), f.warmup+f.duration)
 	defer prog.done()
 	iv := newIntervalPrinter(stdout, file)
+	iv.logTo(f.hlogDir, f.interval)
 	defer iv.close()
 
 	var runErr error
@@ -177,6 +179,9 @@ schedule:
 			}
 		}
 	}
+	if iv.hlogErr != nil {
+		runErr = errors.Join(runErr, iv.hlogErr)
+	}
 	summarize(f, file, accs, recCost)
 	file.FinishedAt = time.Now().UTC()
 	recs := map[string]*hist.Recorder{}
@@ -196,10 +201,14 @@ func runOnce(ctx context.Context, f *runFlags, a *acc, rep int, file *results.Fi
 		Loops:     f.loops,
 		Pin:       f.pin,
 		Stop:      ctx.Done(),
+		Pacer:     f.pacerMode,
 	}
 	if f.interval > 0 {
 		cfg.Interval = f.interval
-		cfg.OnInterval = iv.hook(f.w.Name, a.v.Name, rep)
+		cfg.OnInterval = iv.hookTagged(f.w.Name, a.v.Name, f.hlogTag(), rep)
+		if iv.hlog != nil {
+			cfg.IntervalHists = iv.hlog.spare
+		}
 	}
 	var stopProfile func() error
 	if f.profileDir != "" && rep == f.count-1 {
@@ -222,6 +231,7 @@ func runOnce(ctx context.Context, f *runFlags, a *acc, rep int, file *results.Fi
 		cfg.OnLoop = markLoop
 	}
 	xc := xcoreNs()
+	cpu := startCPU()
 	res, err := f.w.Run(cfg, a.v)
 	if stopProfile != nil {
 		a.profile = "complete"
@@ -260,6 +270,8 @@ func runOnce(ctx context.Context, f *runFlags, a *acc, rep int, file *results.Fi
 		XcoreNs:      xc,
 		Partial:      res.Partial,
 	}
+	cpu.stop(&run)
+	setLateness(&run, res.Rec)
 	if f.rate == 0 {
 		run.AchievedRate = run.Throughput
 	}
@@ -310,6 +322,12 @@ func summarize(f *runFlags, file *results.File, accs []*acc, recCost float64) {
 			Corrected:           hist.Summarize(a.rec.Corrected),
 			Uncorrected:         hist.Summarize(a.rec.Uncorrected),
 			RecorderNsPerSample: recCost,
+			Floor:               a.v.IsNull(),
+			CPUCores:            cpuCores(a.runs),
+		}
+		if f.rate > 0 {
+			l := hist.Summarize(a.rec.Lateness)
+			s.Lateness = &l
 		}
 		if s.Runs == nil {
 			s.Runs = []results.Run{}

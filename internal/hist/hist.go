@@ -1,5 +1,6 @@
-// Package hist is loadgen's latency recorder: a pair of HDR histograms
-// (corrected and uncorrected for coordinated omission) fed once per completed
+// Package hist is loadgen's latency recorder: HDR histograms of the latency
+// corrected and uncorrected for coordinated omission, and of the generator's
+// own lateness (submission minus intended time), fed once per completed
 // operation from the goroutine that observes the completion, plus the
 // monotonic clock the samples are taken with.
 //
@@ -52,14 +53,22 @@ type IntervalStat struct {
 	Ops    int64 // samples in the window
 	P99Ns  int64 // corrected p99 of the window
 	MaxNs  int64 // corrected max of the window
+	// Hist is the window's corrected histogram when the Recorder was given
+	// SetIntervalHistograms (nil otherwise). It is handed over: the callee
+	// owns it from then on (Reset it and offer it back to the spare
+	// channel, or drop it).
+	Hist *hdr.Histogram
 }
 
 // Recorder collects the latency samples of one recording goroutine.
 type Recorder struct {
-	// Corrected holds end-intended, Uncorrected end-start. Written only by
-	// the recording goroutine; read after it has stopped.
+	// Corrected holds end-intended, Uncorrected end-start, Lateness
+	// start-intended (the generator's own lateness: how far behind its
+	// schedule each op was submitted; 0 in closed loop). Written only by the
+	// recording goroutine; read after it has stopped.
 	Corrected   *hdr.Histogram
 	Uncorrected *hdr.Histogram
+	Lateness    *hdr.Histogram
 
 	from int64 // samples with intended < from are warm-up; set before use
 
@@ -76,12 +85,13 @@ type Recorder struct {
 	next     int64 // end of the open window (absolute Now() time)
 	lastEnd  int64 // end time of the window's latest sample
 	onWindow func(IntervalStat)
+	spare    chan *hdr.Histogram // SetIntervalHistograms: empty windows to swap in; nil = Reset in place
 }
 
 // NewRecorder returns a Recorder that records samples intended at or after
 // from (a Now() value).
 func NewRecorder(from int64) *Recorder {
-	return &Recorder{Corrected: NewHistogram(), Uncorrected: NewHistogram(), from: from}
+	return &Recorder{Corrected: NewHistogram(), Uncorrected: NewHistogram(), Lateness: NewHistogram(), from: from}
 }
 
 // Observer is called by Record, on the recording goroutine, with each
@@ -107,6 +117,13 @@ func (r *Recorder) SetInterval(every time.Duration, fn func(IntervalStat)) {
 	r.onWindow = fn
 }
 
+// SetIntervalHistograms makes each IntervalStat carry its window's
+// histogram (Hist), handed over to the interval function; the Recorder
+// takes an empty one from spare (which the receiver refills with Reset
+// histograms) or, when spare is empty, allocates one. Call after
+// SetInterval and before recording starts.
+func (r *Recorder) SetIntervalHistograms(spare chan *hdr.Histogram) { r.spare = spare }
+
 // Record adds one completed operation: intended is when the operation was
 // due (the pacer's schedule; equal to start in closed loop), start when it
 // was actually submitted, end when it completed. Only the recording
@@ -116,12 +133,13 @@ func (r *Recorder) Record(intended, start, end int64) {
 		r.Warm++
 		return
 	}
-	c, u := end-intended, end-start
-	if c > Highest || u > Highest || c < Lowest || u < Lowest {
-		c, u = r.clampSlow(c, u)
+	c, u, l := end-intended, end-start, start-intended
+	if c > Highest || u > Highest || c < Lowest || u < Lowest || uint64(l) > uint64(Highest) {
+		c, u, l = r.clampSlow(c, u, l)
 	}
 	_ = r.Corrected.RecordValue(c)   // in range by clamp: cannot fail
 	_ = r.Uncorrected.RecordValue(u) // in range by clamp: cannot fail
+	_ = r.Lateness.RecordValue(l)    // 0..Highest by clamp: cannot fail
 	if r.observe != nil {
 		r.observe(time.Duration(c), r)
 	}
@@ -133,21 +151,21 @@ func (r *Recorder) Record(intended, start, end int64) {
 // RecordNow is Record with end = Now().
 func (r *Recorder) RecordNow(intended, start int64) { r.Record(intended, start, nanotime()) }
 
-// clampSlow brings both values into the histograms' range, counting the
-// sample once in Clamped if either was above it.
-func (r *Recorder) clampSlow(c, u int64) (int64, int64) {
+// clampSlow brings the latencies into the histograms' range and the lateness
+// into 0..Highest, counting the sample once in Clamped if either latency was
+// above it.
+func (r *Recorder) clampSlow(c, u, l int64) (int64, int64, int64) {
 	if c > Highest || u > Highest {
 		r.Clamped++
 	}
-	return min(max(c, Lowest), Highest), min(max(u, Lowest), Highest)
+	return min(max(c, Lowest), Highest), min(max(u, Lowest), Highest), min(max(l, 0), Highest)
 }
 
 // window is Record's per-interval part, out of line to keep Record small.
 func (r *Recorder) window(end, c int64) {
 	if end >= r.next {
 		if n := r.win.TotalCount(); n > 0 {
-			r.onWindow(IntervalStat{EndNs: r.next - r.from, SpanNs: r.every, Ops: n, P99Ns: r.win.ValueAtQuantile(99), MaxNs: r.win.Max()})
-			r.win.Reset()
+			r.emit(IntervalStat{EndNs: r.next - r.from, SpanNs: r.every, Ops: n, P99Ns: r.win.ValueAtQuantile(99), MaxNs: r.win.Max()})
 		}
 		// Skip the empty windows in one step (a stall may span many).
 		r.next += ((end-r.next)/r.every + 1) * r.every
@@ -166,9 +184,25 @@ func (r *Recorder) FlushInterval() {
 	}
 	// The run ended inside this window: it spans up to the last sample.
 	end := min(r.next, max(r.lastEnd, r.next-r.every+1))
-	r.onWindow(IntervalStat{EndNs: end - r.from, SpanNs: end - (r.next - r.every), Ops: r.win.TotalCount(), P99Ns: r.win.ValueAtQuantile(99), MaxNs: r.win.Max()})
-	r.win.Reset()
+	r.emit(IntervalStat{EndNs: end - r.from, SpanNs: end - (r.next - r.every), Ops: r.win.TotalCount(), P99Ns: r.win.ValueAtQuantile(99), MaxNs: r.win.Max()})
 	r.next += r.every
+}
+
+// emit hands st to the interval function and empties the window: swapped
+// for a spare one (the full one travels in st.Hist) or Reset in place.
+func (r *Recorder) emit(st IntervalStat) {
+	if r.spare == nil {
+		r.onWindow(st)
+		r.win.Reset()
+		return
+	}
+	st.Hist = r.win
+	select {
+	case r.win = <-r.spare:
+	default:
+		r.win = NewHistogram()
+	}
+	r.onWindow(st)
 }
 
 // Count is the number of recorded (non-warm-up) samples.
@@ -178,6 +212,7 @@ func (r *Recorder) Count() int64 { return r.Corrected.TotalCount() }
 func (r *Recorder) Merge(o *Recorder) {
 	r.Corrected.Merge(o.Corrected)
 	r.Uncorrected.Merge(o.Uncorrected)
+	r.Lateness.Merge(o.Lateness)
 	r.Warm += o.Warm
 	r.Clamped += o.Clamped
 }

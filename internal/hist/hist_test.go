@@ -3,6 +3,8 @@ package hist
 import (
 	"testing"
 	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 func TestRecordCorrectedAndUncorrected(t *testing.T) {
@@ -99,7 +101,7 @@ func TestRecordAllocs(t *testing.T) {
 }
 
 // BenchmarkRecord is the recorder's cost per sample: one clock read and one
-// value into each of the two histograms. Target < 50 ns.
+// value into each of the three histograms. Target < 50 ns.
 func BenchmarkRecord(b *testing.B) {
 	r := NewRecorder(0)
 	start := Now()
@@ -127,5 +129,61 @@ func TestIntervalSkipsLongGaps(t *testing.T) {
 	r.Record(1_000_001_600, 1_000_001_600, 1_000_001_700) // closes that window
 	if len(got) != 2 || got[0].EndNs != 1000 || got[0].Ops != 1 || got[1].EndNs != 1_000_001_000 || got[1].Ops != 1 {
 		t.Fatalf("windows: %+v", got)
+	}
+}
+
+// TestLateness: the lateness histogram holds start-intended, 0 for an op
+// submitted on time, and a negative lateness (a clock read before the
+// intended time, impossible from the pacer) is recorded as 0, not dropped.
+func TestLateness(t *testing.T) {
+	r := NewRecorder(0)
+	r.Record(100, 100, 200)         // on time
+	r.Record(1000, 1000+5000, 7000) // 5 us late
+	r.Record(2000, 1990, 2100)      // "early": recorded as 0
+	if n := r.Lateness.TotalCount(); n != 3 {
+		t.Fatalf("lateness count %d, want 3", n)
+	}
+	if mx := r.Lateness.Max(); mx < 4990 || mx > 5010 {
+		t.Fatalf("lateness max %d, want ~5000", mx)
+	}
+	if mn := r.Lateness.Min(); mn != 0 {
+		t.Fatalf("lateness min %d, want 0", mn)
+	}
+	o := NewRecorder(0)
+	o.Record(0, 3_000_000, 3_000_100)
+	r.Merge(o)
+	if n, mx := r.Lateness.TotalCount(), r.Lateness.Max(); n != 4 || mx < 2_990_000 {
+		t.Fatalf("merged lateness count %d max %d", n, mx)
+	}
+}
+
+// TestIntervalHistograms: with SetIntervalHistograms each window's
+// histogram is handed over whole (its counts are the window's samples), a
+// spare one is swapped in, and the windows together hold every sample.
+func TestIntervalHistograms(t *testing.T) {
+	r := NewRecorder(0)
+	spare := make(chan *hdr.Histogram, 1)
+	spare <- NewHistogram()
+	var got []IntervalStat
+	r.SetInterval(time.Microsecond, func(s IntervalStat) { got = append(got, s) })
+	r.SetIntervalHistograms(spare)
+	for i := int64(0); i < 5; i++ {
+		r.Record(i*1000, i*1000, i*1000+100+i) // one sample per window
+	}
+	r.FlushInterval()
+	if len(got) != 5 {
+		t.Fatalf("%d windows, want 5", len(got))
+	}
+	total := NewHistogram()
+	seen := map[*hdr.Histogram]bool{}
+	for i, s := range got {
+		if s.Hist == nil || s.Hist.TotalCount() != 1 || s.Hist.Max() != 100+int64(i) || seen[s.Hist] {
+			t.Fatalf("window %d: %+v", i, s)
+		}
+		seen[s.Hist] = true
+		total.Merge(s.Hist)
+	}
+	if !total.Equals(r.Corrected) {
+		t.Fatalf("windows merged differ from the run's histogram")
 	}
 }

@@ -40,6 +40,7 @@ type Pacer struct {
 	// From is the first intended time Behind counts (the end of the
 	// warm-up); 0 counts every op. Set it before the first Next or Take.
 	From int64
+	mode Mode // how Next waits (sleep.go); Spin unless SetMode
 }
 
 // New returns a pacer for one of producers producers sharing rate ops/s, the
@@ -68,7 +69,11 @@ func (p *Pacer) Next(deadline int64) (intended, now int64, ok bool) {
 	if intended >= deadline {
 		return intended, hist.Now(), false
 	}
-	now = Until(intended)
+	if p.mode == Sleep {
+		now = untilSleep(intended)
+	} else {
+		now = Until(intended)
+	}
 	if now-intended > int64(p.period) && intended >= p.From {
 		p.Behind++
 	}

@@ -1,8 +1,12 @@
 package pace
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/ringloop/ringloop/internal/hist"
 )
@@ -95,4 +99,80 @@ func BenchmarkPacer(b *testing.B) {
 		b.ReportMetric(float64(b.N)/(float64(last-start)/1e9), "achieved-ops/s")
 	}
 	b.ReportMetric(float64(p.Behind)/float64(b.N), "late-ops")
+}
+
+// TestSleepMode: Sleep mode hands out exactly the schedule, in order, never
+// early, from a goroutine it locked to a thread whose timer slack is now
+// 1 ns; an unknown mode name is an error naming it.
+func TestSleepMode(t *testing.T) {
+	done := make(chan error, 1)
+	go func() {
+		const rate = 20_000
+		start := hist.Now()
+		end := start + int64(20*time.Millisecond)
+		p := New(start, rate, 1, 0)
+		if err := p.SetMode(Sleep); err != nil {
+			done <- err
+			return
+		}
+		if slack, err := unix.PrctlRetInt(unix.PR_GET_TIMERSLACK, 0, 0, 0, 0); err != nil || slack != 1 {
+			done <- fmt.Errorf("timer slack %d (%v), want 1 ns", slack, err)
+			return
+		}
+		var n, prev int64
+		for {
+			in, now, ok := p.Next(end)
+			if !ok {
+				break
+			}
+			if now < in || in <= prev {
+				done <- fmt.Errorf("op %d: intended %d (previous %d), handed out at %d", n, in, prev, now)
+				return
+			}
+			prev = in
+			n++
+		}
+		if n != rate/50 {
+			done <- fmt.Errorf("handed out %d ops, want %d", n, rate/50)
+			return
+		}
+		done <- nil
+	}()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if m, err := ParseMode("sleep"); err != nil || m != Sleep || m.String() != "sleep" {
+		t.Fatalf("ParseMode(sleep) = %v, %v", m, err)
+	}
+	if _, err := ParseMode("nap"); err == nil || !strings.Contains(err.Error(), `"nap"`) {
+		t.Fatalf("ParseMode(nap): %v", err)
+	}
+}
+
+// BenchmarkPacerSleep is BenchmarkPacer in Sleep mode at 50,000/s (the
+// rate of the harness-floor target), on its own locked goroutine.
+func BenchmarkPacerSleep(b *testing.B) {
+	for _, m := range []Mode{Spin, Sleep} {
+		b.Run("mode="+m.String()+"/rate=50k", func(b *testing.B) {
+			const rate = 50_000
+			res := make(chan [3]float64)
+			go func() {
+				start := hist.Now()
+				p := New(start, rate, 1, 0)
+				p.SetMode(m)
+				late := hist.NewHistogram()
+				last := start
+				for range b.N {
+					in, now, _ := p.Next(1<<63 - 1)
+					late.RecordValue(now - in)
+					last = now
+				}
+				res <- [3]float64{float64(b.N) / (float64(last-start) / 1e9), float64(late.ValueAtQuantile(99)), float64(late.ValueAtQuantile(99.9))}
+			}()
+			r := <-res
+			b.ReportMetric(r[0], "achieved-ops/s")
+			b.ReportMetric(r[1], "late-p99-ns")
+			b.ReportMetric(r[2], "late-p99.9-ns")
+		})
+	}
 }
