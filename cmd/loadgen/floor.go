@@ -136,7 +136,7 @@ func printGenerator(w io.Writer, f *results.File) {
 
 // defPacer is the default -pacer: the one that gave the lower null floor
 // and generator lateness on the project's 2-vCPU machines (see
-// internal/pace/sleep.go and docs/notes/loadgen.md).
+// internal/pace/sleep.go and docs/sweep.md).
 const defPacer = "spin"
 
 // pacerDoc is the -pacer flag's help.
