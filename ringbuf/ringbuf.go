@@ -5,6 +5,8 @@
 //     recycled segments) or soft-bounded with ErrFull.
 //   - SPSC: a bounded power-of-two ring for loop-to-loop channels.
 //   - Deque: the single-goroutine FIFO behind CallSoon, no atomics.
+//   - RunQ: a bounded work-stealing run queue: one owner pushes with no locked
+//     instruction and pops; thieves take half with one CAS per batch.
 //
 // Each structure lives in its own file whose header states its invariants and
 // its memory-ordering argument.
