@@ -92,7 +92,7 @@ func (q *RunQ[T]) Cap() int { return int(q.mask) + 1 }
 // Len returns the number of queued elements, not counting a range a thief is
 // copying out. Any goroutine; racy by nature (a snapshot).
 func (q *RunQ[T]) Len() int {
-	_, real := unpack(q.head.Load()) // pairs with the CASes on head
+	_, real := unpack(q.head.Load())  // pairs with the CASes on head
 	n := uint32(q.tail.Load()) - real // pairs with publish
 	if n > q.mask+1 {                 // tail read before a concurrent pop moved real past it
 		return 0
