@@ -100,6 +100,14 @@ func (q *RunQ[T]) Len() int {
 	return int(n)
 }
 
+// Free returns how many Pushes will succeed now, at least: the capacity less
+// the queued elements and a thief's claimed range. Owner only (thieves only
+// make it grow).
+func (q *RunQ[T]) Free() int {
+	steal, _ := unpack(q.head.Load()) // pairs with the thieves' release CAS
+	return int(q.mask + 1 - (q.otail - steal))
+}
+
 // Push appends v and reports true, or reports false when the queue is full
 // (then call PushOverflow). Owner only. No locked instruction.
 func (q *RunQ[T]) Push(v T) bool {
