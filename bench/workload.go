@@ -82,6 +82,10 @@ type Config struct {
 	Pin    bool // pin loop and producer threads to CPUs
 	Window int  // in-flight ops per producer; 0 = DefaultWindow
 
+	// Service and Keys are the service and starve workloads' distributions
+	// (ParseService, ParseKeys); "" = DefaultService, DefaultKeys.
+	Service, Keys string
+
 	// Interval > 0 calls OnInterval from the loop goroutine once per window
 	// (from EACH loop's goroutine in the group workload: it must be safe for
 	// concurrent use).
@@ -159,7 +163,7 @@ func Workloads() []*Workload {
 			out = append(out, w)
 		}
 	}
-	order := []string{"threadsafe", "callsoon", "future", "task", "timers", "wakeup", "group"}
+	order := []string{"threadsafe", "callsoon", "future", "task", "timers", "wakeup", "group", "service", "starve"}
 	sort.SliceStable(out, func(i, j int) bool {
 		return slices.Index(order, out[i].Name) < slices.Index(order, out[j].Name)
 	})
