@@ -118,6 +118,9 @@ func execute(ctx context.Context, f *runFlags, stdout, stderr io.Writer) (*resul
 			OutlierNs:  int64(f.outlier),
 		},
 	}
+	if isArchWorkload(f.w.Name) {
+		file.Config.Service, file.Config.Keys = f.arch.service, f.arch.keys
+	}
 	recCost := hist.MeasureCost(200_000)
 
 	accs := make([]*acc, len(f.vars))
@@ -168,6 +171,8 @@ func runOnce(ctx context.Context, f *runFlags, a *acc, rep int, file *results.Fi
 		Loops:     f.loops,
 		Pin:       f.pin,
 		Stop:      ctx.Done(),
+		Service:   f.arch.service,
+		Keys:      f.arch.keys,
 	}
 	if f.interval > 0 {
 		cfg.Interval = f.interval
