@@ -33,8 +33,8 @@ package ringbuf
 //	      the thief's release CAS pairs with the owner's Load in Push: a slot
 //	      the owner reuses was read and cleared before the release it saw.
 //
-// The owner's Push is one load of head and one release store: no locked
-// instruction. Pop is one CAS (thieves may race for the same element); PopN
+// The owner's Push is one release store (and a load of head only when its
+// cached steal index says full): no locked instruction. Pop is one CAS (thieves may race for the same element); PopN
 // takes a batch with one CAS. Push
 // is never half of a store-then-load handshake: a scheduler that wants a
 // thief to notice new work must add its own full fence (see multi's steal
@@ -59,8 +59,11 @@ type RunQ[T any] struct {
 	head atomic.Uint64 // steal<<32|real; CAS by owner and thieves, Load by all (I2; pairs with itself and with Push's Load)
 	_    cpu.CacheLinePad
 	tail atomic.Uint64 // low 32 bits; owner publishes, thieves Load in StealHalf (pairs with publish)
-	// otail is the owner's copy of tail. Owner only.
-	otail uint32
+	// otail is the owner's copy of tail; csteal the steal index it last
+	// loaded (steal only moves forward, so a stale csteal is conservative:
+	// Push reloads head only when csteal says full). Owner only.
+	otail  uint32
+	csteal uint32
 	mask  uint32 // read-only
 	buf   []T    // read-only header; slots per I3/I4
 }
@@ -76,7 +79,7 @@ func newRunQAt[T any](capacity int, start uint32) (*RunQ[T], error) {
 	if capacity < 2 || capacity > maxRunQCapacity || capacity&(capacity-1) != 0 {
 		return nil, fmt.Errorf("ringbuf: NewRunQ(%d): want a power of two in [2, %d]", capacity, maxRunQCapacity)
 	}
-	q := &RunQ[T]{mask: uint32(capacity - 1), buf: make([]T, capacity), otail: start}
+	q := &RunQ[T]{mask: uint32(capacity - 1), buf: make([]T, capacity), otail: start, csteal: start}
 	q.head.Store(pack(start, start))
 	q.tail.Store(uint64(start))
 	return q, nil
@@ -112,9 +115,11 @@ func (q *RunQ[T]) Free() int {
 // (then call PushOverflow). Owner only. No locked instruction.
 func (q *RunQ[T]) Push(v T) bool {
 	t := q.otail
-	steal, _ := unpack(q.head.Load()) // pairs with the thieves' release CAS (I3)
-	if t-steal > q.mask {
-		return false
+	if t-q.csteal > q.mask {
+		q.csteal, _ = unpack(q.head.Load()) // pairs with the thieves' release CAS (I3)
+		if t-q.csteal > q.mask {
+			return false
+		}
 	}
 	q.buf[t&q.mask] = v
 	q.otail = t + 1
