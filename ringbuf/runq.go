@@ -64,8 +64,8 @@ type RunQ[T any] struct {
 	// Push reloads head only when csteal says full). Owner only.
 	otail  uint32
 	csteal uint32
-	mask  uint32 // read-only
-	buf   []T    // read-only header; slots per I3/I4
+	mask   uint32 // read-only
+	buf    []T    // read-only header; slots per I3/I4
 }
 
 // NewRunQ returns an empty queue of the given capacity, a power of two in
