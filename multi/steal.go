@@ -69,6 +69,12 @@ package multi
 //     the spawner's own runq (or inject, which the spawner drains before it
 //     stops), so every accepted callback and everything it spawns runs once;
 //  4. wait for every loop goroutine and return their errors joined.
+//
+// Cost (locked instructions): Submit 5 (gate XADD twice, the mutex's CAS and
+// release, S1's XADD) plus a CAS and a PostThreadsafe when it wakes a loop;
+// Spawn from a callback 0 (LIFO slot, or RunQ.Push: a release MOV) plus two
+// loads for the wake hint; the runner 1 per callback run from the runq
+// (RunQ.Pop's CAS), 0 from the LIFO slot; a steal 2 CASes per batch.
 
 import (
 	"errors"
@@ -228,7 +234,7 @@ type StealGroup struct {
 	idle      atomic.Uint64 // bit i: worker i parked; Or in W4a, CAS in S3/W4d/Close; pairs as in the protocol
 	searching atomic.Int32  // workers in W2-W4b; Add in W2/W3/W4b, Load in S2/W1
 	stopping  atomic.Bool   // Close step 3 Stores; runners Load in W4c
-	gate      atomic.Int64  // closed bit | in-flight submitters, as Group's
+	gate      atomic.Int64  // closed bit | in-flight submitters; Submit Adds ±1, Close Adds gateClosed and Loads (shutdown 1-2)
 	lifo      bool
 	batch     int
 	lock      bool
