@@ -497,6 +497,12 @@ func (w *worker) takeInject() func() {
 	g.inject.n.Add(-int64(k))
 	g.inject.mu.Unlock()
 	w.stats.Injects++
+	if k > 1 && g.idle.Load() != 0 && g.searching.Load() == 0 {
+		// The batch is stealable now: wake a parked loop, so that if the
+		// callback about to run is a long one, the rest does not wait behind
+		// it (the same hint as push's).
+		g.notify()
+	}
 	return fn
 }
 
