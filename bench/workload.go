@@ -88,6 +88,10 @@ type Config struct {
 	// (pace.Spin, the default, or pace.Sleep: see internal/pace/sleep.go).
 	Pacer pace.Mode
 
+	// Service and Keys are the service and starve workloads' distributions
+	// (ParseService, ParseKeys); "" = DefaultService, DefaultKeys.
+	Service, Keys string
+
 	// Interval > 0 calls OnInterval from the loop goroutine once per window
 	// (from EACH loop's goroutine in the group workload: it must be safe for
 	// concurrent use).
@@ -175,7 +179,7 @@ func Workloads() []*Workload {
 			out = append(out, w)
 		}
 	}
-	order := []string{"threadsafe", "callsoon", "future", "task", "timers", "wakeup", "group"}
+	order := []string{"threadsafe", "callsoon", "future", "task", "timers", "wakeup", "group", "service", "starve"}
 	sort.SliceStable(out, func(i, j int) bool {
 		return slices.Index(order, out[i].Name) < slices.Index(order, out[j].Name)
 	})

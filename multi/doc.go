@@ -14,6 +14,15 @@
 // loaded) and never migrates. Loops talk to each other with Send, over one
 // single-producer ring per pair of loops.
 //
+// A StealGroup is work stealing (the Tokio / Go runtime model): submissions go
+// to a shared injection queue, callbacks spawned on a loop go to its LIFO slot
+// and bounded local run queue (ringbuf.RunQ), and a loop that runs out of
+// work steals half of another's queue before it parks:
+//
+//	s, err := multi.NewStealGroup()
+//	err = s.Submit(func() { _ = s.Spawn(child) })
+//	err = s.Close()
+//
 // multi builds only on sched's exported API; package sched stays the
 // single-loop package.
 package multi

@@ -143,6 +143,10 @@ type Config struct {
 	// OutlierNs is the fixed outlier threshold (-outlier); 0 means the
 	// running p99.99 was used, or that outlier tracing was off.
 	OutlierNs int64 `json:"outlier_ns,omitempty"`
+	// Service and Keys are the service-time distribution and key skew of
+	// the service and starve workloads (-service, -keys); empty elsewhere.
+	Service string `json:"service,omitempty"`
+	Keys    string `json:"keys,omitempty"`
 }
 
 // Summary is everything measured for one (workload, variant).

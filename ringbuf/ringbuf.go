@@ -4,6 +4,8 @@
 //     one XADD per push in the common case, unbounded by default (linked,
 //     recycled segments) or soft-bounded with ErrFull.
 //   - SPSC: a bounded power-of-two ring for loop-to-loop channels.
+//   - RunQ: a bounded work-stealing run queue: one owner pushes with no locked
+//     instruction and pops; thieves take half with one CAS per batch.
 //
 // The first thing a user does is make an MPSC and give its producer and consumer
 // ends to different goroutines:

@@ -30,7 +30,7 @@
 // A Loop is owned by one goroutine, the one inside RunForever / RunUntilComplete.
 // Two queues feed it:
 //
-//   - ready: a plain growable ring (fifo.go) touched only by the loop goroutine.
+//   - ready: a plain growable ring (internal/ring) touched only by the loop goroutine.
 //     CallSoon / Post from the loop append here with no atomic instruction at all.
 //   - inbox: the cross-goroutine queue (inbox*.go). CallSoonThreadsafe /
 //     PostThreadsafe push here from any goroutine. Its implementation is the

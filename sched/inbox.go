@@ -50,7 +50,7 @@ func (q *mutexInbox) drain(dst *fifo, max int) int {
 	if max > 0 && len(got) > max {
 		// Rare: take a prefix, leave the rest in place (copying is fine here).
 		for _, it := range got[:max] {
-			dst.push(it)
+			dst.Push(it)
 		}
 		n := copy(got, got[max:])
 		clear(got[n:])
@@ -61,7 +61,7 @@ func (q *mutexInbox) drain(dst *fifo, max int) int {
 	q.items = q.spare[:0]
 	q.mu.Unlock()
 	for _, it := range got {
-		dst.push(it)
+		dst.Push(it)
 	}
 	clear(got)
 	q.spare = got[:0]
@@ -102,7 +102,7 @@ func (q *chanInbox) pushWait(it item) { q.ch <- it }
 func (q *chanInbox) drain(dst *fifo, max int) int {
 	n := 0
 	if q.has {
-		dst.push(q.peeked)
+		dst.Push(q.peeked)
 		q.peeked, q.has = item{}, false
 		n++
 	}
@@ -112,7 +112,7 @@ func (q *chanInbox) drain(dst *fifo, max int) int {
 	for n < max {
 		select {
 		case it := <-q.ch:
-			dst.push(it)
+			dst.Push(it)
 			n++
 		default:
 			return n

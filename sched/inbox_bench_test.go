@@ -24,7 +24,7 @@ func BenchmarkInboxSingleThread(b *testing.B) {
 					l.PostThreadsafe(fn)
 				}
 				l.in.drain(&l.ready, 0)
-				for l.runBatch(l.ready.len()) > 0 {
+				for l.runBatch(l.ready.Len()) > 0 {
 				}
 			}
 			if n != b.N {

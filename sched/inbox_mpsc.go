@@ -36,13 +36,13 @@ func (m *mpscInbox) pushWait(it item) { m.q.Push(it) }
 func (m *mpscInbox) drain(dst *fifo, max int) int {
 	total := 0
 	for {
-		space := dst.space()
+		space := dst.Space()
 		lim := cap(space)
 		if max > 0 && max-total < lim {
 			lim = max - total
 		}
 		got := m.q.DrainTo(space, lim)
-		dst.commit(len(got))
+		dst.Commit(len(got))
 		total += len(got)
 		if len(got) < lim || (max > 0 && total >= max) {
 			return total

@@ -40,7 +40,7 @@ func (q *xsync3Inbox) pushWait(it item) {
 func (q *xsync3Inbox) drain(dst *fifo, max int) int {
 	n := 0
 	if q.has {
-		dst.push(q.peeked)
+		dst.Push(q.peeked)
 		q.peeked, q.has = item{}, false
 		n++
 	}
@@ -49,7 +49,7 @@ func (q *xsync3Inbox) drain(dst *fifo, max int) int {
 		if !ok {
 			break
 		}
-		dst.push(it)
+		dst.Push(it)
 		n++
 	}
 	return n
@@ -91,7 +91,7 @@ func (q *xsync4Inbox) drain(dst *fifo, max int) int {
 		avail = max
 	}
 	for i := 0; i < avail; i++ {
-		dst.push(q.q.Dequeue())
+		dst.Push(q.q.Dequeue())
 	}
 	q.consumed += uint64(avail)
 	return avail

@@ -166,21 +166,15 @@ func (l *Loop) checkLoopGoroutine(method string) {
 // call_soon without a handle. Loop goroutine only (or the owner before Run). Zero
 // allocations, no atomic read-modify-write.
 //
-// Cost: Post is not inlinable (cost 120 > budget 80: the call to postSlow alone
-// costs 61, the closed load 10, the slot store 20), so its fast path is one call
-// with ready.push written out in it: four predictable branches, one store and an
-// increment, no second call. BenchmarkCallSoon/variant=mpsc (push, dispatch, call)
-// went from 5.73 to 4.92 ns per callback with this (Xeon VM, 2 vCPU; Floor/op=call
-// 1.22 ns).
+// Cost: Post is not inlinable (cost > budget 80: the call to postSlow alone
+// costs 61), so its fast path is one call with the ready ring's TryPush inlined
+// in it: four predictable branches, one store and an increment, no second call.
 func (l *Loop) Post(fn func()) error {
 	// Fast path: nil, slowPost (debug mode, or the loop not running), closed and a
 	// full ring go to postSlow.
-	q := &l.ready
-	if fn == nil || l.slowPost || l.closed.Load() || q.tail-q.head == uint(len(q.buf)) { // closed pairs with the Store in Close
+	if fn == nil || l.slowPost || l.closed.Load() || !l.ready.TryPush(item{fn: fn}) { // closed pairs with the Store in Close
 		return l.postSlow(fn)
 	}
-	q.buf[q.tail&uint(len(q.buf)-1)] = item{fn: fn}
-	q.tail++
 	return nil
 }
 
@@ -197,7 +191,7 @@ func (l *Loop) postSlow(fn func()) error {
 	if !l.running.Load() { // pairs with the Stores in RunForever
 		l.drainBeforeRun()
 	}
-	l.ready.push(item{fn: fn})
+	l.ready.Push(item{fn: fn})
 	return nil
 }
 
@@ -231,7 +225,7 @@ func (l *Loop) CallSoon(fn func()) (*Handle, error) {
 		l.drainBeforeRun()
 	}
 	h := &Handle{fn: fn, loop: l}
-	l.ready.push(item{h: h})
+	l.ready.Push(item{h: h})
 	return h, nil
 }
 
@@ -267,7 +261,7 @@ func (l *Loop) submit(it item) error {
 		// The loop goroutine itself: straight to ready, in order with its Posts,
 		// as asyncio's call_soon_threadsafe appends to _ready. (~1 ns; coroutine
 		// goroutines of tasks take the inbox, which keeps their own order.)
-		l.ready.push(it)
+		l.ready.Push(it)
 		return nil
 	}
 	if !l.in.push(it) { // P1
@@ -432,7 +426,7 @@ func (l *Loop) runOnce() {
 	}
 
 	// 2. Sleep if there is nothing to do.
-	if l.ready.len() == 0 && !l.stopping.Load() {
+	if l.ready.Len() == 0 && !l.stopping.Load() {
 		timeout := time.Duration(-1)
 		if l.timers.len() > 0 {
 			timeout = l.timers.top().when - l.Time()
@@ -453,13 +447,13 @@ func (l *Loop) runOnce() {
 			cancelled := t.counted || t.state.Load() == handleCancelled
 			l.dropTimer(t)
 			if !cancelled {
-				l.ready.push(item{h: &t.Handle})
+				l.ready.Push(item{h: &t.Handle})
 			}
 		}
 	}
 
 	// 5. Run exactly what is ready now.
-	if n := l.ready.len(); n > 0 {
+	if n := l.ready.Len(); n > 0 {
 		if l.cfg.slowCallback > 0 {
 			for n > 0 {
 				n = l.runBatchTimed(n)
@@ -507,7 +501,7 @@ func (l *Loop) runBatch(n int) (left int) {
 	}()
 	for n > 0 {
 		n--
-		cur = l.ready.pop()
+		cur = l.ready.Pop()
 		if h := cur.h; h != nil {
 			if !h.state.CompareAndSwap(handlePending, handleRan) { // pairs with the CAS in Handle.Cancel
 				continue
@@ -531,7 +525,7 @@ func (l *Loop) runBatchTimed(n int) (left int) {
 	}()
 	for n > 0 {
 		n--
-		cur = l.ready.pop()
+		cur = l.ready.Pop()
 		fn := cur.fn
 		if h := cur.h; h != nil {
 			if !h.state.CompareAndSwap(handlePending, handleRan) { // pairs with the CAS in Handle.Cancel
@@ -678,7 +672,7 @@ func (l *Loop) Close() error {
 	for l.signalled.Load() != l.notifies { // pairs with the Add in wake
 		runtime.Gosched()
 	}
-	l.ready.clear()
+	l.ready.Clear()
 	l.timers.clear()
 	l.timersCancelled = 0
 	var drop fifo

@@ -36,6 +36,7 @@ import (
 	xsync4 "github.com/puzpuzpuz/xsync/v4"
 
 	"github.com/ringloop/ringloop/internal/coro"
+	"github.com/ringloop/ringloop/internal/ring"
 )
 
 type loopTasks struct {
@@ -49,7 +50,7 @@ type loopTasks struct {
 	// that starts the oldest: CreateTask posts start once per task, so the k-th
 	// start callback the loop runs starts the k-th task created, exactly when
 	// asyncio's call_soon(__step) would, without binding a func per task.
-	starting ring[AnyTask]
+	starting ring.Ring[AnyTask]
 	start    func() // lt.startNext, bound once
 }
 
@@ -58,14 +59,14 @@ func (lt *loopTasks) scheduleStart(t AnyTask) error {
 	if err := lt.loop.Post(lt.start); err != nil {
 		return err
 	}
-	lt.starting.push(t)
+	lt.starting.Push(t)
 	return nil
 }
 
 // startNext is the start callback: the first step of the oldest queued task.
 func (lt *loopTasks) startNext() {
-	if lt.starting.len() > 0 {
-		lt.starting.pop().stepTask()
+	if lt.starting.Len() > 0 {
+		lt.starting.Pop().stepTask()
 	}
 }
 

@@ -67,6 +67,7 @@ type runFlags struct {
 	hlogDir   string
 	pacer     string
 	pacerMode pace.Mode // resolved by check
+	arch      archFlags // -service, -keys (arch.go)
 
 	// Reports, profiles and outlier traces (reports.go).
 	reportPath    string
@@ -107,6 +108,7 @@ func newRunFlagSet(cmd string, f *runFlags, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.profileDir, "profile", "", "write CPU, heap, allocs, mutex and block profiles of each variant's last run into `DIR`")
 	fs.StringVar(&f.traceOutliers, "trace-outliers", "", "keep a flight recorder and write an execution trace around each outlier into `DIR`")
 	fs.DurationVar(&f.outlier, "outlier", 0, "outlier threshold for -trace-outliers (0 = the running p99.99)")
+	f.arch.register(fs)
 	fs.Usage = func() { runUsage(fs, cmd, stderr) }
 	return fs
 }
@@ -230,11 +232,14 @@ func (f *runFlags) check(args []string) error {
 	}
 	if f.loops == 0 {
 		f.loops = 1
-		if w.Name == "group" {
+		if w.Name == "group" || isArchWorkload(w.Name) {
 			f.loops = runtime.NumCPU()
 		}
-	} else if f.loops > 1 && w.Name != "group" {
-		return usagef("-loops %d: only the group workload runs more than one loop (workload is %s)", f.loops, w.Name)
+	} else if f.loops > 1 && w.Name != "group" && !isArchWorkload(w.Name) {
+		return usagef("-loops %d: only the group, service and starve workloads run more than one loop (workload is %s)", f.loops, w.Name)
+	}
+	if err := f.arch.check(w.Name); err != nil {
+		return err
 	}
 	if f.interval != 0 && (f.interval < minInterval || f.interval > maxDuration) {
 		return usagef("-interval %v: accepted range is 0 (off) or %v..%v", f.interval, minInterval, maxDuration)

@@ -131,6 +131,9 @@ func execute(ctx context.Context, f *runFlags, stdout, stderr io.Writer) (*resul
 			Pacer:      pacerName(f),
 		},
 	}
+	if isArchWorkload(f.w.Name) {
+		file.Config.Service, file.Config.Keys = f.arch.service, f.arch.keys
+	}
 	recCost := hist.MeasureCost(200_000)
 	if f.w.Name == "group" && f.loops > file.Machine.Cores {
 		w := fmt.Sprintf("-loops %d exceeds the %d CPUs this process may use: loops share CPUs, so latency includes waiting for one", f.loops, file.Machine.Cores)
@@ -202,6 +205,8 @@ func runOnce(ctx context.Context, f *runFlags, a *acc, rep int, file *results.Fi
 		Pin:       f.pin,
 		Stop:      ctx.Done(),
 		Pacer:     f.pacerMode,
+		Service:   f.arch.service,
+		Keys:      f.arch.keys,
 	}
 	if f.interval > 0 {
 		cfg.Interval = f.interval
