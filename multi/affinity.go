@@ -16,6 +16,7 @@ package multi
 import (
 	"errors"
 	"fmt"
+	"runtime"
 )
 
 // ErrPinUnsupported is returned (inside a *PinError) where the OS has no
@@ -43,3 +44,33 @@ func (e *PinError) Error() string {
 }
 
 func (e *PinError) Unwrap() error { return e.Err }
+
+// defaultCPUs is the CPU list a group uses when none was given: the CPUs the
+// process may run on, or 0..NumCPU-1 where the OS does not say.
+func defaultCPUs() []int {
+	cpus, err := AllowedCPUs()
+	if err != nil || len(cpus) == 0 {
+		cpus = make([]int, runtime.NumCPU())
+		for i := range cpus {
+			cpus[i] = i
+		}
+	}
+	return cpus
+}
+
+// lockThread locks the calling goroutine to its OS thread and, when cpu >= 0,
+// pins that thread to cpu (see the caller rule above: a pinned thread is never
+// unlocked, so it exits with its goroutine). It returns the refusal, if any, as
+// a *PinError for loop idx, and whether the caller must UnlockOSThread when it
+// is done (an unpinned thread goes back to the runtime's pool).
+func lockThread(idx, cpu int) (refused *PinError, unlock bool) {
+	runtime.LockOSThread()
+	if cpu < 0 {
+		return nil, true
+	}
+	if err := pinThread(cpu); err != nil {
+		allowed, _ := AllowedCPUs()
+		return &PinError{Loop: idx, CPU: cpu, Allowed: allowed, Err: err}, false
+	}
+	return nil, false
+}

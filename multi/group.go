@@ -252,14 +252,7 @@ func NewGroup(opts ...GroupOption) (*Group, error) {
 		}
 	}
 	if c.cpus == nil {
-		cpus, err := AllowedCPUs()
-		if err != nil || len(cpus) == 0 {
-			cpus = make([]int, runtime.NumCPU())
-			for i := range cpus {
-				cpus[i] = i
-			}
-		}
-		c.cpus = cpus
+		c.cpus = defaultCPUs()
 	}
 	if c.loops == 0 {
 		c.loops = len(c.cpus)
@@ -324,25 +317,20 @@ func (g *Group) run(m *member, started chan<- struct{}) {
 		m.err = errors.Join(m.loop.RunForever(), m.loop.Close())
 		return
 	}
-	runtime.LockOSThread()
-	if m.cpu >= 0 {
-		// Never unlocked: the goroutine exits locked, so the pinned thread exits
-		// with it instead of returning to the runtime's pool (affinity.go).
-		if err := pinThread(m.cpu); err != nil {
-			allowed, _ := AllowedCPUs()
-			pe := &PinError{Loop: m.idx, CPU: m.cpu, Allowed: allowed, Err: err}
-			g.pinMu.Lock()
-			g.pinErrs = append(g.pinErrs, pe)
-			g.pinMu.Unlock()
-			// Also tell the loop's exception handler, from the loop itself: this
-			// goroutine owns the loop before it runs, so Post is allowed here.
-			l := m.loop
-			_ = l.Post(func() {
-				l.CallExceptionHandler(sched.ExceptionContext{Message: "Group: CPU pinning refused; loop runs unpinned", Err: pe})
-			})
-		}
-	} else {
+	pe, unlock := lockThread(m.idx, m.cpu) // a pinned thread exits with this goroutine (affinity.go)
+	if unlock {
 		defer runtime.UnlockOSThread()
+	}
+	if pe != nil {
+		g.pinMu.Lock()
+		g.pinErrs = append(g.pinErrs, pe)
+		g.pinMu.Unlock()
+		// Also tell the loop's exception handler, from the loop itself: this
+		// goroutine owns the loop before it runs, so Post is allowed here.
+		l := m.loop
+		_ = l.Post(func() {
+			l.CallExceptionHandler(sched.ExceptionContext{Message: "Group: CPU pinning refused; loop runs unpinned", Err: pe})
+		})
 	}
 	started <- struct{}{}
 	runErr := m.loop.RunForever()

@@ -256,14 +256,7 @@ func NewStealGroup(opts ...StealOption) (*StealGroup, error) {
 		}
 	}
 	if c.cpus == nil {
-		cpus, err := AllowedCPUs()
-		if err != nil || len(cpus) == 0 {
-			cpus = make([]int, runtime.NumCPU())
-			for i := range cpus {
-				cpus[i] = i
-			}
-		}
-		c.cpus = cpus
+		c.cpus = defaultCPUs()
 	}
 	if c.loops == 0 {
 		c.loops = min(len(c.cpus), maxStealLoops)
@@ -310,17 +303,14 @@ func (g *StealGroup) closeUnstarted(n int) {
 func (g *StealGroup) runWorker(w *worker, started chan<- struct{}) {
 	defer close(w.done)
 	if g.lock {
-		runtime.LockOSThread()
-		if w.cpu >= 0 {
-			if err := pinThread(w.cpu); err != nil {
-				allowed, _ := AllowedCPUs()
-				g.pinMu.Lock()
-				g.pinErrs = append(g.pinErrs, &PinError{Loop: w.idx, CPU: w.cpu, Allowed: allowed, Err: err})
-				g.pinMu.Unlock()
-			}
-			// Never unlocked: the pinned thread exits with the goroutine.
-		} else {
+		pe, unlock := lockThread(w.idx, w.cpu)
+		if unlock {
 			defer runtime.UnlockOSThread()
+		}
+		if pe != nil {
+			g.pinMu.Lock()
+			g.pinErrs = append(g.pinErrs, pe)
+			g.pinMu.Unlock()
 		}
 	}
 	w.gid = goid.Current()

@@ -272,18 +272,24 @@ func writeCSV(w io.Writer, f *results.File) error {
 	return cw.Error()
 }
 
-// writeBench writes one benchmark line per run, named
-// Loadgen/workload=W/variant=V/producers=P[/rate=R], so benchstat groups the
-// runs of a variant and compares variants.
-func writeBench(w io.Writer, f *results.File) error {
-	bw := benchfmt.NewWriter(w)
-	cfg := []benchfmt.Config{
+// benchMachineConfig is the file-level configuration every -bench output opens
+// with: the machine, so benchstat can tell runs on different machines apart.
+func benchMachineConfig(f *results.File) []benchfmt.Config {
+	return []benchfmt.Config{
 		{Key: "goos", Value: []byte(f.Machine.OS), File: true},
 		{Key: "goarch", Value: []byte(f.Machine.Arch), File: true},
 		{Key: "pkg", Value: []byte("github.com/ringloop/ringloop/cmd/loadgen"), File: true},
 		{Key: "cpu", Value: []byte(f.Machine.CPUModel), File: true},
 		{Key: "gomaxprocs", Value: []byte(strconv.Itoa(f.Machine.GOMAXPROCS)), File: true},
 	}
+}
+
+// writeBench writes one benchmark line per run, named
+// Loadgen/workload=W/variant=V/producers=P[/rate=R], so benchstat groups the
+// runs of a variant and compares variants.
+func writeBench(w io.Writer, f *results.File) error {
+	bw := benchfmt.NewWriter(w)
+	cfg := benchMachineConfig(f)
 	if f.Partial {
 		cfg = append(cfg, benchfmt.Config{Key: "partial", Value: []byte("true"), File: true})
 	}

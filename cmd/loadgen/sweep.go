@@ -87,6 +87,7 @@ func newSweepFlagSet(f *sweepFlags, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&f.pin, "pin", false, "pin the loop and producer threads to CPUs (locks their OS threads)")
 	fs.BoolVar(&f.null, "null", true, nullDoc)
 	fs.StringVar(&f.pacer, "pacer", defPacer, pacerDoc)
+	f.arch.register(fs) // -service, -keys (arch.go)
 	fs.StringVar(&f.jsonPath, "json", "", "write the full result (schema ringloop.loadgen/v2, with its sweep) to `PATH`")
 	fs.StringVar(&f.csvPath, "csv", "", "write one CSV row per variant and rate to `PATH`")
 	fs.StringVar(&f.benchPath, "bench", "", "write Go benchmark format (Sweep/variant=V/rate=R, one line per run; benchstat reads it) to `PATH`")

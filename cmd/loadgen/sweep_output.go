@@ -283,16 +283,11 @@ func writeSweepCSV(w io.Writer, f *results.File) error {
 // `benchstat -col /rate` draws one variant's curve.
 func writeSweepBench(w io.Writer, f *results.File) error {
 	bw := benchfmt.NewWriter(w)
-	cfg := []benchfmt.Config{
-		{Key: "goos", Value: []byte(f.Machine.OS), File: true},
-		{Key: "goarch", Value: []byte(f.Machine.Arch), File: true},
-		{Key: "pkg", Value: []byte("github.com/ringloop/ringloop/cmd/loadgen"), File: true},
-		{Key: "cpu", Value: []byte(f.Machine.CPUModel), File: true},
-		{Key: "gomaxprocs", Value: []byte(strconv.Itoa(f.Machine.GOMAXPROCS)), File: true},
-		{Key: "workload", Value: []byte(f.Config.Workload), File: true},
-		{Key: "producers", Value: []byte(strconv.Itoa(f.Config.Producers)), File: true},
-		{Key: "slo", Value: []byte(time.Duration(f.Sweep.SLONs).String()), File: true},
-	}
+	cfg := append(benchMachineConfig(f),
+		benchfmt.Config{Key: "workload", Value: []byte(f.Config.Workload), File: true},
+		benchfmt.Config{Key: "producers", Value: []byte(strconv.Itoa(f.Config.Producers)), File: true},
+		benchfmt.Config{Key: "slo", Value: []byte(time.Duration(f.Sweep.SLONs).String()), File: true},
+	)
 	if f.Partial {
 		cfg = append(cfg, benchfmt.Config{Key: "partial", Value: []byte("true"), File: true})
 	}

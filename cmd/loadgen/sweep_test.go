@@ -132,10 +132,12 @@ func equalKnees(a, b []results.Knee) bool {
 }
 
 // TestSweepRatesEveryKind: -rates skips the capacity runs and sweeps any
-// workload kind: a wakeup, a loop-local one (timers), the group.
+// workload kind: a wakeup, a loop-local one (timers), the group, a task, and
+// the scheduler architectures (service).
 func TestSweepRatesEveryKind(t *testing.T) {
 	for _, c := range []struct{ workload, variants string }{
 		{"wakeup", "chan-yield,eventfd"}, {"timers", "unlocked"}, {"group", "key"}, {"task", "coro"},
+		{"service", "shard,steal"},
 	} {
 		jsonP := filepath.Join(t.TempDir(), "k.json")
 		r := runBin(t, sweepArgs("-workload", c.workload, "-variants", c.variants, "-rates", "2k,1000", "-json", jsonP)...)
