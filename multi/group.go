@@ -1,3 +1,5 @@
+package multi
+
 // Group: one loop per CPU (or N), each on its own locked OS thread pinned to a
 // CPU, with submissions routed by key, round robin, or least loaded, and
 // loop-to-loop messages on SPSC rings.
@@ -56,8 +58,6 @@
 // gate XADD, one Load of ringScheduled. (Fencing with the consumer's Load of the
 // MPSC tail instead, as the loop's sleep does, measured 2-3x the CPU per
 // submission in BenchmarkGroup loops=1: docs/protocols.md.)
-
-package multi
 
 import (
 	"errors"
