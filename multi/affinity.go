@@ -1,3 +1,5 @@
+package multi
+
 // CPU affinity for Group: pinning a loop's OS thread to one CPU.
 //
 // Pinning is best effort. The OS may refuse it (a cpuset or container that
@@ -10,8 +12,6 @@
 // caller must hold runtime.LockOSThread for as long as the pin should last, and
 // must not unlock it afterwards: a goroutine that exits still locked takes its
 // thread with it, so a pinned thread never returns to the runtime's pool.
-
-package multi
 
 import (
 	"errors"
