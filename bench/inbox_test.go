@@ -25,6 +25,7 @@ import (
 //	mpsc          ringbuf.MPSC, unbounded, XADD claim (the default inbox)
 //	mpsc-bounded  ringbuf.MPSC WithCapacity(inboxCap); producers retry on ErrFull
 //	mpsc-cas      ringbuf.MPSC WithCASClaim (the loser kept for comparison)
+//	mpsc-ptr      ringbuf.PtrMPSC: 8-byte slots, the element is the publish flag
 //	chan          buffered channel of inboxCap
 //	mutex         slice + sync.Mutex, the consumer swaps the slice and drains it
 //	xsync         xsync/v3 MPMCQueueOf(inboxCap), TryDequeue
@@ -71,6 +72,7 @@ var inboxVariants = []struct {
 	{"mpsc", func() inboxImpl { return mpscInbox(must(ringbuf.NewMPSC[elem]())) }},
 	{"mpsc-bounded", func() inboxImpl { return mpscInbox(must(ringbuf.NewMPSC[elem](ringbuf.WithCapacity(inboxCap)))) }},
 	{"mpsc-cas", func() inboxImpl { return mpscInbox(must(ringbuf.NewMPSC[elem](ringbuf.WithCASClaim()))) }},
+	{"mpsc-ptr", func() inboxImpl { return ptrInbox(must(ringbuf.NewPtrMPSC[elem]())) }},
 	{"chan", chanInbox},
 	{"mutex", mutexInbox},
 	{"xsync", xsyncInbox},
@@ -149,6 +151,31 @@ func mpscInbox(q *ringbuf.MPSC[elem]) inboxImpl {
 					pk.notify() // bounded and full: make sure the consumer runs
 					runtime.Gosched()
 				}
+				pk.notify()
+			}
+		},
+		consume: func(total int) {
+			got, polls := 0, 0
+			sink := func(elem) {}
+			for got < total {
+				k := q.Drain(0, sink)
+				if k == 0 {
+					pk.idle(&polls, q.Empty)
+				} else {
+					polls = 0
+				}
+				got += k
+			}
+		},
+	}
+}
+
+func ptrInbox(q *ringbuf.PtrMPSC[elem]) inboxImpl {
+	pk := newParker()
+	return inboxImpl{
+		produce: func(n int) {
+			for i := 0; i < n; i++ {
+				q.Push(theElem)
 				pk.notify()
 			}
 		},

@@ -48,6 +48,7 @@ type Loop struct {
 	owner     atomic.Uintptr // goid of the goroutine in RunForever, 0 otherwise; InLoop loads it
 	signalled atomic.Uint64  // producers Add(1) after waker.signal; Close waits until it equals notifies
 	in        inbox          // immutable after New
+	ptrIn     *ptrInbox      // immutable after New: in, when it is the pointer-slot inbox (submit calls it directly)
 	w         waker          // immutable after New
 	cfg       config         // immutable after New
 	epoch     time.Time      // immutable after New
@@ -58,12 +59,13 @@ type Loop struct {
 	// Loop goroutine only.
 	ready           fifo
 	timers          timerHeap
-	timerSeq        uint64 // next TimerHandle.seq
-	timersCancelled int    // cancelled TimerHandles still in the heap (counted == true)
-	notifies        uint64 // L4 observations of stNotified; see Close
-	iterations      uint64 // runOnce calls
-	lastDrain       int    // items the last iteration took from the inbox
-	sleeps          uint64 // waits entered (L3)
+	timerSeq        uint64  // next TimerHandle.seq
+	timersCancelled int     // cancelled TimerHandles still in the heap (counted == true)
+	notifies        uint64  // L4 observations of stNotified; see Close
+	iterations      uint64  // runOnce calls
+	lastDrain       int     // items the last iteration took from the inbox
+	sleeps          uint64  // waits entered (L3)
+	queuedHandle    *Handle // the Handle whose fn runs now, when it came through ptrInbox (runQueued); for reportPanic
 
 	// slowPost sends Post to postSlow: true in debug mode (the goroutine check)
 	// and while the loop is not running (drainBeforeRun); false only inside a
@@ -110,6 +112,7 @@ func New(opts ...Option) (*Loop, error) {
 		return nil, err
 	}
 	l.in = in
+	l.ptrIn, _ = in.(*ptrInbox)
 	switch c.wakeup {
 	case "chan", "chan-yield":
 		l.w = newChanWaker(c.wakeup == "chan-yield", &l.state)
@@ -132,6 +135,8 @@ func newInbox(c *config) (inbox, error) {
 		return newMPSCInbox(false)
 	case "mpsc-cas":
 		return newMPSCInbox(true)
+	case "mpsc-ptr":
+		return newPtrInbox()
 	case "mutex":
 		return &mutexInbox{}, nil
 	case "chan":
@@ -297,7 +302,9 @@ func (l *Loop) submit(it item) error {
 		l.ready.push(it)
 		return nil
 	}
-	if !l.in.push(it) { // P1
+	if p := l.ptrIn; p != nil {
+		p.pushItem(it) // P1, devirtualised: the default inbox
+	} else if !l.in.push(it) { // P1
 		if err := l.pushSlow(it); err != nil {
 			return err
 		}
@@ -583,6 +590,9 @@ func (l *Loop) runBatchTimed(n int) (left int) {
 }
 
 func (l *Loop) reportPanic(r any, it item, stack []byte) {
+	if it.h == nil && l.queuedHandle != nil { // a Handle that came through ptrInbox
+		it.h, l.queuedHandle = l.queuedHandle, nil
+	}
 	fn := it.fn
 	if it.h != nil {
 		fn = it.h.fn
