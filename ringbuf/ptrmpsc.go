@@ -91,7 +91,16 @@ type ptrSegment struct {
 // PtrMPSC is an unbounded multi-producer single-consumer FIFO of
 // pointer-shaped elements (see NewPtrMPSC). Push may be called from any
 // goroutine; Pop, Drain, Empty and Len only from the one consumer goroutine.
+//
+// The queue itself (ptrCore) is not generic: it moves unsafe.Pointer words,
+// so its fast paths inline into callers (a generic body is compiled once per
+// shape and called with a dictionary, which the inliner does not see
+// through). PtrMPSC converts T to and from its single word.
 type PtrMPSC[T any] struct {
+	c ptrCore
+}
+
+type ptrCore struct {
 	_    cpu.CacheLinePad
 	tail atomic.Uint64 // next ticket; producers XADD it
 	_    cpu.CacheLinePad
@@ -133,20 +142,23 @@ func NewPtrMPSC[T any](opts ...Option) (*PtrMPSC[T], error) {
 	if c.bounded || c.casClaim {
 		return nil, fmt.Errorf("ringbuf: NewPtrMPSC: WithCapacity and WithCASClaim are not supported (PtrMPSC is unbounded with an XADD claim; use MPSC)")
 	}
-	q := &PtrMPSC[T]{
-		mask: uint64(c.segSize - 1),
-		pool: make([]atomic.Pointer[ptrSegment], c.keepFree),
-	}
+	q := &PtrMPSC[T]{}
+	q.c.init(c)
+	return q, nil
+}
+
+func (q *ptrCore) init(c config) {
+	q.mask = uint64(c.segSize - 1)
+	q.pool = make([]atomic.Pointer[ptrSegment], c.keepFree)
 	s := q.newSegment(c.startTicket)
 	q.tail.Store(c.startTicket)
 	q.head = c.startTicket
 	q.headEnd = c.startTicket + q.mask + 1
 	q.headSeg = s
 	q.tailSeg.Store(s)
-	return q, nil
 }
 
-func (q *PtrMPSC[T]) newSegment(b uint64) *ptrSegment {
+func (q *ptrCore) newSegment(b uint64) *ptrSegment {
 	s := &ptrSegment{slots: make([]unsafe.Pointer, q.mask+1)}
 	s.base.Store(b)
 	return s
@@ -155,24 +167,30 @@ func (q *PtrMPSC[T]) newSegment(b uint64) *ptrSegment {
 // word returns v's single machine word (T is pointer-shaped).
 func word[T any](v T) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&v)) }
 
+// fromWord is word's inverse.
+func fromWord[T any](p unsafe.Pointer) T { return *(*T)(unsafe.Pointer(&p)) }
+
 // Push appends v. Any goroutine. v must not be nil (a panic: programmer
 // error). Steady state: no allocation, one locked instruction (the XADD).
-func (q *PtrMPSC[T]) Push(v T) {
-	p := word(v)
+func (q *PtrMPSC[T]) Push(v T) { q.c.push(word(v)) }
+
+func (q *ptrCore) push(p unsafe.Pointer) {
 	if p == nil {
-		panic("ringloop: ringbuf.PtrMPSC.Push of a nil element")
+		nilPush()
 	}
 	t := q.tail.Add(1) - 1 // XADD claims ticket t; pairs with tail.Load in Empty/Len
 	s := q.tailSeg.Load()  // pairs with tailSeg.Store in link
 	if s.base.Load() != t&^q.mask {
 		s = q.segmentFor(t)
 	}
-	publishPtr(&s.slots[t&q.mask], p) // release; pairs with LoadPointer in Pop/Drain
+	publishPtr(&s.slots[t&q.mask], p) // release; pairs with LoadPointer in pop
 }
+
+func nilPush() { panic("ringloop: ringbuf.PtrMPSC.Push of a nil element") }
 
 // segmentFor is MPSC.segmentFor: the live segment holding ticket t, linking
 // it if t is its first ticket (I3), or waiting for its linker otherwise.
-func (q *PtrMPSC[T]) segmentFor(t uint64) *ptrSegment {
+func (q *ptrCore) segmentFor(t uint64) *ptrSegment {
 	want := t &^ q.mask
 	size := int64(q.mask + 1)
 	for spins := 0; ; spins++ {
@@ -198,7 +216,7 @@ func (q *PtrMPSC[T]) segmentFor(t uint64) *ptrSegment {
 
 // link is MPSC.link: only the holder of ticket want calls it, with
 // p == tailSeg and p.base == want-S (I3).
-func (q *PtrMPSC[T]) link(p *ptrSegment, want uint64) *ptrSegment {
+func (q *ptrCore) link(p *ptrSegment, want uint64) *ptrSegment {
 	var n *ptrSegment
 	r := q.poolR.Load() // linker-owned; serialised by the tailSeg Store/Load chain
 	cell := &q.pool[r%uint64(len(q.pool))]
@@ -223,7 +241,7 @@ func (q *PtrMPSC[T]) link(p *ptrSegment, want uint64) *ptrSegment {
 
 // advance is MPSC.advance: move to the successor segment, retiring the old
 // one (all its slots are nil again, P4). False if it is not linked yet.
-func (q *PtrMPSC[T]) advance() bool {
+func (q *ptrCore) advance() bool {
 	s := q.headSeg
 	n := s.next.Load() // pairs with next.Store in link
 	if n == nil {
@@ -244,63 +262,61 @@ func (q *PtrMPSC[T]) advance() bool {
 
 // Pop removes and returns the oldest element. Consumer only. It reports false
 // when the queue is empty or the next element is claimed but not yet
-// published (Empty tells the two apart).
+// published (Empty tells the two apart). It inlines into a caller's drain
+// loop (the segment change is out of line).
 func (q *PtrMPSC[T]) Pop() (T, bool) {
-	var v T
+	p := q.c.pop()
+	return fromWord[T](p), p != nil
+}
+
+func (q *ptrCore) pop() unsafe.Pointer {
 	h := q.head
-	if h == q.headEnd && !q.advance() {
-		return v, false
+	if h == q.headEnd {
+		return q.popSlow()
 	}
 	sl := &q.headSeg.slots[h&q.mask]
-	p := atomic.LoadPointer(sl) // pairs with publishPtr in Push
-	if p == nil {
-		return v, false
+	p := atomic.LoadPointer(sl) // pairs with publishPtr in push
+	if p != nil {
+		*sl = nil // P4: unpublished again, and no retained garbage
+		q.head = h + 1
 	}
-	*sl = nil // P4: unpublished again, and no retained garbage
-	q.head = h + 1
-	*(*unsafe.Pointer)(unsafe.Pointer(&v)) = p
-	return v, true
+	return p
+}
+
+// popSlow is pop at a segment's end: advance, then pop from the next one.
+func (q *ptrCore) popSlow() unsafe.Pointer {
+	if !q.advance() {
+		return nil
+	}
+	return q.pop()
 }
 
 // Drain pops up to max elements (max <= 0: every element published when
 // Drain reaches it, at most DrainAll) and calls fn on each in order. It
 // returns how many it popped. Consumer only; fn must not call Pop/Drain.
 func (q *PtrMPSC[T]) Drain(max int, fn func(T)) int {
-	limit := uint64(DrainAll)
+	limit := DrainAll
 	if max > 0 {
-		limit = uint64(max)
+		limit = max
 	}
-	h := q.head
-	n := uint64(0)
+	n := 0
 	for ; n < limit; n++ {
-		if h == q.headEnd {
-			q.head = h
-			if !q.advance() {
-				break
-			}
-		}
-		sl := &q.headSeg.slots[h&q.mask]
-		p := atomic.LoadPointer(sl) // pairs with publishPtr in Push
+		p := q.c.pop()
 		if p == nil {
 			break
 		}
-		*sl = nil
-		h++
-		var v T
-		*(*unsafe.Pointer)(unsafe.Pointer(&v)) = p
-		fn(v)
+		fn(fromWord[T](p))
 	}
-	q.head = h
-	return int(n)
+	return n
 }
 
 // Empty reports whether every claimed element has been consumed. Consumer
 // only. A claimed but unpublished element counts as present (the Dekker-safe
 // direction; see the file header).
 func (q *PtrMPSC[T]) Empty() bool {
-	return q.tail.Load() == q.head // seq-cst; pairs with the XADD in Push
+	return q.c.tail.Load() == q.c.head // seq-cst; pairs with the XADD in push
 }
 
 // Len returns the number of claimed but not yet consumed elements. Consumer
 // only (it reads the consumer's head).
-func (q *PtrMPSC[T]) Len() int { return int(q.tail.Load() - q.head) }
+func (q *PtrMPSC[T]) Len() int { return int(q.c.tail.Load() - q.c.head) }

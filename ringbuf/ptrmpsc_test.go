@@ -196,8 +196,8 @@ func TestPtrMPSCWrapAround(t *testing.T) {
 			if want != len(vals) || !q.Empty() {
 				t.Fatalf("got %d of %d across the wrap", want, len(vals))
 			}
-			if q.tail.Load() >= start {
-				t.Fatalf("tail %d did not wrap (start %d)", q.tail.Load(), start)
+			if q.c.tail.Load() >= start {
+				t.Fatalf("tail %d did not wrap (start %d)", q.c.tail.Load(), start)
 			}
 		})
 	}
@@ -208,7 +208,7 @@ func TestPtrMPSCWrapAround(t *testing.T) {
 // handshake relies on it).
 func TestPtrMPSCClaimedUnpublished(t *testing.T) {
 	q := mustPtr[*int](t, WithSegmentSize(4))
-	tk := q.tail.Add(1) - 1 // a producer between its claim and its publish
+	tk := q.c.tail.Add(1) - 1 // a producer between its claim and its publish
 	a, b := 6, 7
 	q.Push(&b)
 	if q.Empty() {
@@ -220,7 +220,7 @@ func TestPtrMPSCClaimedUnpublished(t *testing.T) {
 	if n := q.Drain(0, func(*int) {}); n != 0 {
 		t.Fatalf("Drain passed an unpublished slot: %d", n)
 	}
-	publishPtr(&q.tailSeg.Load().slots[tk&q.mask], unsafe.Pointer(&a)) // as Push does
+	publishPtr(&q.c.tailSeg.Load().slots[tk&q.c.mask], unsafe.Pointer(&a)) // as Push does
 	var got []int
 	q.Drain(0, func(p *int) { got = append(got, *p) })
 	if len(got) != 2 || got[0] != 6 || got[1] != 7 || !q.Empty() {
