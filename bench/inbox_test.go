@@ -22,10 +22,10 @@ import (
 //
 // Variants (the sched inbox names):
 //
-//	mpsc          ringbuf.MPSC, unbounded, XADD claim (the default inbox)
+//	mpsc          ringbuf.PtrMPSC: 8-byte slots, the element is the publish flag (the default inbox)
+//	mpsc-seq      ringbuf.MPSC, unbounded, XADD claim, a sequence word per slot
 //	mpsc-bounded  ringbuf.MPSC WithCapacity(inboxCap); producers retry on ErrFull
 //	mpsc-cas      ringbuf.MPSC WithCASClaim (the loser kept for comparison)
-//	mpsc-ptr      ringbuf.PtrMPSC: 8-byte slots, the element is the publish flag
 //	chan          buffered channel of inboxCap
 //	mutex         slice + sync.Mutex, the consumer swaps the slice and drains it
 //	xsync         xsync/v3 MPMCQueueOf(inboxCap), TryDequeue
@@ -69,10 +69,10 @@ var inboxVariants = []struct {
 	name string
 	make func() inboxImpl
 }{
-	{"mpsc", func() inboxImpl { return mpscInbox(must(ringbuf.NewMPSC[elem]())) }},
+	{"mpsc", func() inboxImpl { return ptrInbox(must(ringbuf.NewPtrMPSC[elem]())) }},
+	{"mpsc-seq", func() inboxImpl { return mpscInbox(must(ringbuf.NewMPSC[elem]())) }},
 	{"mpsc-bounded", func() inboxImpl { return mpscInbox(must(ringbuf.NewMPSC[elem](ringbuf.WithCapacity(inboxCap)))) }},
 	{"mpsc-cas", func() inboxImpl { return mpscInbox(must(ringbuf.NewMPSC[elem](ringbuf.WithCASClaim()))) }},
-	{"mpsc-ptr", func() inboxImpl { return ptrInbox(must(ringbuf.NewPtrMPSC[elem]())) }},
 	{"chan", chanInbox},
 	{"mutex", mutexInbox},
 	{"xsync", xsyncInbox},

@@ -12,7 +12,9 @@
 //     CallSoon / Post from the loop append here with no atomic instruction at all.
 //   - inbox: the cross-goroutine queue (inbox*.go). CallSoonThreadsafe /
 //     PostThreadsafe push here from any goroutine. Its implementation is the
-//     inbox variant: "mpsc" (ringbuf.MPSC, XADD claim, the default), "mpsc-cas",
+//     inbox variant: "mpsc" (ringbuf.PtrMPSC: 8-byte slots, the callback is the
+//     publish flag; the default), "mpsc-seq" (ringbuf.MPSC, sequence word per
+//     slot), "mpsc-cas" (the same claiming with a CAS loop),
 //     "mutex" (slice + sync.Mutex, CPython's way), "chan", "xsync" (xsync/v3
 //     MPMCQueueOf), "xsync4" (xsync/v4 UMPSCQueue).
 //

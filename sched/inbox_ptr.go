@@ -1,8 +1,8 @@
 package sched
 
-// The pointer-slot inbox: ringbuf.PtrMPSC of func(). A slot is the callback
+// The default inbox ("mpsc"): ringbuf.PtrMPSC of func(). A slot is the callback
 // itself (8 bytes, nil = not yet published), so a cache line carries 8
-// callbacks to the loop where the sequence-word MPSC (inbox_mpsc.go) carries
+// callbacks to the loop where the sequence-word MPSC ("mpsc-seq", inbox_mpsc.go) carries
 // 2.67 items {fn, h} behind their sequence words. Producers claim with one XADD
 // and publish with a plain MOV; the loop takes a batch with plain loads and
 // stores.

@@ -15,7 +15,7 @@ func TestNoLostWakeupPtrInbox(t *testing.T) {
 	}
 	for _, w := range WakeupVariants() {
 		t.Run("wakeup="+w, func(t *testing.T) {
-			testNoLostWakeup(t, n, 2, WithInbox("mpsc-ptr"), WithWakeup(w), WithYieldBeforeSleep(0))
+			testNoLostWakeup(t, n, 2, WithInbox("mpsc"), WithWakeup(w), WithYieldBeforeSleep(0))
 		})
 	}
 }
@@ -25,9 +25,9 @@ func TestNoLostWakeupPtrInbox(t *testing.T) {
 // Handle, as for every other inbox.
 func TestPtrInboxHandles(t *testing.T) {
 	var reports []ExceptionContext
-	l := newLoop(t, WithInbox("mpsc-ptr"), WithExceptionHandler(func(c ExceptionContext) { reports = append(reports, c) }))
+	l := newLoop(t, WithInbox("mpsc"), WithExceptionHandler(func(c ExceptionContext) { reports = append(reports, c) }))
 	if l.ptrIn == nil {
-		t.Fatal("mpsc-ptr loop does not submit through ptrIn")
+		t.Fatal("mpsc loop does not submit through ptrIn")
 	}
 	wait := runAsync(t, l)
 	ran, cancelledRan := make(chan struct{}), false

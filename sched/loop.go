@@ -132,11 +132,11 @@ func New(opts ...Option) (*Loop, error) {
 func newInbox(c *config) (inbox, error) {
 	switch c.inbox {
 	case "mpsc":
+		return newPtrInbox()
+	case "mpsc-seq":
 		return newMPSCInbox(false)
 	case "mpsc-cas":
 		return newMPSCInbox(true)
-	case "mpsc-ptr":
-		return newPtrInbox()
 	case "mutex":
 		return &mutexInbox{}, nil
 	case "chan":

@@ -43,7 +43,7 @@ const (
 	DefaultWakeup = "chan-yield"
 )
 
-var inboxVariants = []string{"mpsc", "mpsc-cas", "mpsc-ptr", "mutex", "chan", "xsync", "xsync4"}
+var inboxVariants = []string{"mpsc", "mpsc-seq", "mpsc-cas", "mutex", "chan", "xsync", "xsync4"}
 
 // InboxVariants returns every inbox name WithInbox accepts, the default first.
 func InboxVariants() []string { return append([]string(nil), inboxVariants...) }
