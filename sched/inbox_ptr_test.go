@@ -29,11 +29,10 @@ func TestPtrInboxHandles(t *testing.T) {
 	if l.ptrIn == nil {
 		t.Fatal("mpsc loop does not submit through ptrIn")
 	}
-	wait := runAsync(t, l)
 	ran, cancelledRan := make(chan struct{}), false
 	var hPanic, hCancel *Handle
 	done := make(chan struct{})
-	go func() { // off the loop: through the inbox
+	go func() { // off the loop, before it runs: through the inbox, cancelled while queued
 		defer close(done)
 		var err error
 		if hCancel, err = l.CallSoonThreadsafe(func() { cancelledRan = true }); err != nil {
@@ -48,6 +47,7 @@ func TestPtrInboxHandles(t *testing.T) {
 		}
 	}()
 	<-done
+	wait := runAsync(t, l)
 	select {
 	case <-ran:
 	case <-time.After(10 * time.Second):
