@@ -58,7 +58,7 @@ type Loop struct {
 
 	// Loop goroutine only.
 	ready           fifo
-	timers          timerHeap
+	timers          timerQueue
 	timerSeq        uint64  // next TimerHandle.seq
 	timersCancelled int     // cancelled TimerHandles still in the heap (counted == true)
 	notifies        uint64  // L4 observations of stNotified; see Close
@@ -351,16 +351,17 @@ func (l *Loop) wake() {
 // CallLater schedules fn to run no earlier than d from now on the loop's clock.
 // Loop goroutine only (or the owner before Run), as in asyncio.
 func (l *Loop) CallLater(d time.Duration, fn func()) (*TimerHandle, error) {
-	return l.callAt(l.Time()+d, fn, "CallLater")
+	return l.callAt(l.Time()+d, fn, "CallLater", d <= 0)
 }
 
 // CallAt schedules fn to run no earlier than when on the loop's clock (Time).
 // Timers with equal when run in the order they were scheduled.
 func (l *Loop) CallAt(when time.Duration, fn func()) (*TimerHandle, error) {
-	return l.callAt(when, fn, "CallAt")
+	return l.callAt(when, fn, "CallAt", false)
 }
 
-func (l *Loop) callAt(when time.Duration, fn func(), method string) (*TimerHandle, error) {
+// due: the delay was <= 0, so the timer may go to the timer queue's FIFO.
+func (l *Loop) callAt(when time.Duration, fn func(), method string, due bool) (*TimerHandle, error) {
 	if fn == nil {
 		nilCallback(method)
 	}
@@ -373,7 +374,11 @@ func (l *Loop) callAt(when time.Duration, fn func(), method string) (*TimerHandl
 	t := &TimerHandle{when: when, seq: l.timerSeq, inHeap: true}
 	t.fn, t.loop, t.timer = fn, l, t
 	l.timerSeq++
-	l.timers.push(timerEntry{when: when, seq: t.seq, t: t})
+	if due {
+		l.timers.pushDue(timerEntry{when: when, seq: t.seq, t: t})
+	} else {
+		l.timers.push(timerEntry{when: when, seq: t.seq, t: t})
+	}
 	return t, nil
 }
 
