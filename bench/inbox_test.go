@@ -22,7 +22,8 @@ import (
 //
 // Variants (the sched inbox names):
 //
-//	mpsc          ringbuf.MPSC, unbounded, XADD claim (the default inbox)
+//	mpsc          ringbuf.PtrMPSC: 8-byte slots, the element is the publish flag (the default inbox)
+//	mpsc-seq      ringbuf.MPSC, unbounded, XADD claim, a sequence word per slot
 //	mpsc-bounded  ringbuf.MPSC WithCapacity(inboxCap); producers retry on ErrFull
 //	mpsc-cas      ringbuf.MPSC WithCASClaim (the loser kept for comparison)
 //	chan          buffered channel of inboxCap
@@ -68,7 +69,8 @@ var inboxVariants = []struct {
 	name string
 	make func() inboxImpl
 }{
-	{"mpsc", func() inboxImpl { return mpscInbox(must(ringbuf.NewMPSC[elem]())) }},
+	{"mpsc", func() inboxImpl { return ptrInbox(must(ringbuf.NewPtrMPSC[elem]())) }},
+	{"mpsc-seq", func() inboxImpl { return mpscInbox(must(ringbuf.NewMPSC[elem]())) }},
 	{"mpsc-bounded", func() inboxImpl { return mpscInbox(must(ringbuf.NewMPSC[elem](ringbuf.WithCapacity(inboxCap)))) }},
 	{"mpsc-cas", func() inboxImpl { return mpscInbox(must(ringbuf.NewMPSC[elem](ringbuf.WithCASClaim()))) }},
 	{"chan", chanInbox},
@@ -149,6 +151,31 @@ func mpscInbox(q *ringbuf.MPSC[elem]) inboxImpl {
 					pk.notify() // bounded and full: make sure the consumer runs
 					runtime.Gosched()
 				}
+				pk.notify()
+			}
+		},
+		consume: func(total int) {
+			got, polls := 0, 0
+			sink := func(elem) {}
+			for got < total {
+				k := q.Drain(0, sink)
+				if k == 0 {
+					pk.idle(&polls, q.Empty)
+				} else {
+					polls = 0
+				}
+				got += k
+			}
+		},
+	}
+}
+
+func ptrInbox(q *ringbuf.PtrMPSC[elem]) inboxImpl {
+	pk := newParker()
+	return inboxImpl{
+		produce: func(n int) {
+			for i := 0; i < n; i++ {
+				q.Push(theElem)
 				pk.notify()
 			}
 		},

@@ -34,7 +34,7 @@
 //     CallSoon / Post from the loop append here with no atomic instruction at all.
 //   - inbox: the cross-goroutine queue (inbox*.go). CallSoonThreadsafe /
 //     PostThreadsafe push here from any goroutine. Its implementation is the
-//     inbox variant (the "inbox" rows of Variants; ringbuf.MPSC by default).
+//     inbox variant (the "inbox" rows of Variants; ringbuf.PtrMPSC by default).
 //
 // One iteration (runOnce in loop.go), asyncio's _run_once:
 //

@@ -48,6 +48,7 @@ type Loop struct {
 	owner     atomic.Uintptr // goid of the goroutine in RunForever, 0 otherwise; InLoop loads it
 	signalled atomic.Uint64  // producers Add(1) after waker.signal; Close waits until it equals notifies
 	in        inbox          // immutable after New
+	ptrIn     *ptrInbox      // immutable after New: in, when it is the pointer-slot inbox (submit calls it directly)
 	w         waker          // immutable after New
 	cfg       config         // immutable after New
 	epoch     time.Time      // immutable after New
@@ -57,13 +58,14 @@ type Loop struct {
 
 	// Loop goroutine only.
 	ready           fifo
-	timers          timerHeap
-	timerSeq        uint64 // next TimerHandle.seq
-	timersCancelled int    // cancelled TimerHandles still in the heap (counted == true)
-	notifies        uint64 // L4 observations of stNotified; see Close
-	iterations      uint64 // runOnce calls
-	lastDrain       int    // items the last iteration took from the inbox
-	sleeps          uint64 // waits entered (L3)
+	timers          timerQueue
+	timerSeq        uint64  // next TimerHandle.seq
+	timersCancelled int     // cancelled TimerHandles still in the heap (counted == true)
+	notifies        uint64  // L4 observations of stNotified; see Close
+	iterations      uint64  // runOnce calls
+	lastDrain       int     // items the last iteration took from the inbox
+	sleeps          uint64  // waits entered (L3)
+	queuedHandle    *Handle // the Handle whose fn runs now, when it came through ptrInbox (runQueued); for reportPanic
 
 	// slowPost sends Post to postSlow: true in debug mode (the goroutine check)
 	// and while the loop is not running (drainBeforeRun); false only inside a
@@ -110,6 +112,7 @@ func New(opts ...Option) (*Loop, error) {
 		return nil, err
 	}
 	l.in = in
+	l.ptrIn, _ = in.(*ptrInbox) // the default inbox, called without the interface
 	if l.w, err = newWaker(&c, &l.state); err != nil {
 		return nil, err
 	}
@@ -264,7 +267,9 @@ func (l *Loop) submit(it item) error {
 		l.ready.Push(it)
 		return nil
 	}
-	if !l.in.push(it) { // P1
+	if p := l.ptrIn; p != nil {
+		p.pushItem(it) // P1, devirtualised: the default inbox
+	} else if !l.in.push(it) { // P1
 		if err := l.pushSlow(it); err != nil {
 			return err
 		}
@@ -311,16 +316,17 @@ func (l *Loop) wake() {
 // CallLater schedules fn to run no earlier than d from now on the loop's clock.
 // Loop goroutine only (or the owner before Run), as in asyncio.
 func (l *Loop) CallLater(d time.Duration, fn func()) (*TimerHandle, error) {
-	return l.callAt(l.Time()+d, fn, "CallLater")
+	return l.callAt(l.Time()+d, fn, "CallLater", d <= 0)
 }
 
 // CallAt schedules fn to run no earlier than when on the loop's clock (Time).
 // Timers with equal when run in the order they were scheduled.
 func (l *Loop) CallAt(when time.Duration, fn func()) (*TimerHandle, error) {
-	return l.callAt(when, fn, "CallAt")
+	return l.callAt(when, fn, "CallAt", false)
 }
 
-func (l *Loop) callAt(when time.Duration, fn func(), method string) (*TimerHandle, error) {
+// due: the delay was <= 0, so the timer may go to the timer queue's FIFO.
+func (l *Loop) callAt(when time.Duration, fn func(), method string, due bool) (*TimerHandle, error) {
 	if fn == nil {
 		nilCallback(method)
 	}
@@ -333,7 +339,11 @@ func (l *Loop) callAt(when time.Duration, fn func(), method string) (*TimerHandl
 	t := &TimerHandle{when: when, seq: l.timerSeq, inHeap: true}
 	t.fn, t.loop, t.timer = fn, l, t
 	l.timerSeq++
-	l.timers.push(timerEntry{when: when, seq: t.seq, t: t})
+	if due {
+		l.timers.pushDue(timerEntry{when: when, seq: t.seq, t: t})
+	} else {
+		l.timers.push(timerEntry{when: when, seq: t.seq, t: t})
+	}
 	return t, nil
 }
 
@@ -550,6 +560,9 @@ func (l *Loop) runBatchTimed(n int) (left int) {
 }
 
 func (l *Loop) reportPanic(r any, it item, stack []byte) {
+	if it.h == nil && l.queuedHandle != nil { // a Handle that came through ptrInbox
+		it.h, l.queuedHandle = l.queuedHandle, nil
+	}
 	fn := it.fn
 	if it.h != nil {
 		fn = it.h.fn

@@ -42,7 +42,9 @@ type variantRow struct {
 }
 
 var variantTable = []variantRow{
-	{Variant: Variant{"inbox", "mpsc", "ringbuf.MPSC: one XADD claims a slot, linked recycled segments, unbounded"},
+	{Variant: Variant{"inbox", "mpsc", "ringbuf.PtrMPSC: one XADD claims an 8-byte slot, the callback is its publish flag; unbounded"},
+		newInbox: func(*config) (inbox, error) { return newPtrInbox() }},
+	{Variant: Variant{"inbox", "mpsc-seq", "ringbuf.MPSC: one XADD claims a slot with a sequence word beside the item; unbounded"},
 		newInbox: func(*config) (inbox, error) { return newMPSCInbox(false) }},
 	{Variant: Variant{"inbox", "mpsc-cas", "ringbuf.MPSC claiming with a CAS loop: the loser kept to be measured"},
 		newInbox: func(*config) (inbox, error) { return newMPSCInbox(true) }},

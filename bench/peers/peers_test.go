@@ -174,3 +174,91 @@ func TestRunScriptIsExecutable(t *testing.T) {
 		t.Errorf("bench/peers/run mode %v: not executable", fi.Mode())
 	}
 }
+
+// nodeWorkloads is the contract peers.js keeps: the single-thread workloads
+// (a JavaScript loop has no second thread to schedule from).
+var nodeWorkloads = []string{
+	"workload=call_soon",
+	"workload=future_roundtrip/callbacks=1",
+	"workload=future_roundtrip/callbacks=2",
+	"workload=future_roundtrip/callbacks=3",
+	"workload=future_roundtrip/callbacks=8",
+	"workload=task_await_pending",
+	"workload=task_spawn",
+	"workload=sleep0",
+	"workload=timers/pending=1e3",
+	"workload=timers/pending=1e5",
+	"workload=timers/pending=1e6",
+	"workload=timers/op=cancel-heavy",
+}
+
+func findNode(t *testing.T) string {
+	t.Helper()
+	for _, n := range []string{"node", "nodejs"} {
+		if p, err := exec.LookPath(n); err == nil {
+			return p
+		}
+	}
+	t.Skip("peers: no node in PATH (Debian: apt-get install nodejs; .ci/run installs it); peers.js not checked")
+	return ""
+}
+
+// TestPeersNodeQuick: peers.js prints benchfmt lines with bench's file-level
+// keys, one per workload, every value positive.
+func TestPeersNodeQuick(t *testing.T) {
+	node := findNode(t)
+	cmd := exec.Command(node, "peers.js", "-quick")
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("node peers.js -quick: %v\nstderr:\n%s", err, e.String())
+	}
+	seen := map[string]int{}
+	r := benchfmt.NewReader(bytes.NewReader(o.Bytes()), "peers-node.out")
+	for r.Scan() {
+		switch rec := r.Result().(type) {
+		case *benchfmt.SyntaxError:
+			t.Errorf("benchfmt: %v", rec)
+		case *benchfmt.Result:
+			name := string(rec.Name)
+			seen[name]++
+			if got := rec.GetConfig("pkg"); got != "github.com/ringloop/ringloop/bench" {
+				t.Errorf("%s: pkg %q, want the Go bench package", name, got)
+			}
+			for _, k := range []string{"goos", "goarch", "cpu"} {
+				if rec.GetConfig(k) == "" {
+					t.Errorf("%s: no %q header line", name, k)
+				}
+			}
+			if rec.Iters <= 0 || len(rec.Values) == 0 || !(rec.Values[0].Value > 0) {
+				t.Errorf("%s: iterations %d values %v, want positive", name, rec.Iters, rec.Values)
+			}
+		}
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range nodeWorkloads {
+		if name := "Peer/runtime=node/" + w; seen[name] != 1 {
+			t.Errorf("%s: %d lines, want 1", name, seen[name])
+		}
+	}
+	if len(seen) != len(nodeWorkloads) {
+		t.Errorf("%d distinct benchmarks, want %d: %v", len(seen), len(nodeWorkloads), seen)
+	}
+}
+
+// TestPeersNodeRejectsBadFlags: bad input gets an error naming the value.
+func TestPeersNodeRejectsBadFlags(t *testing.T) {
+	node := findNode(t)
+	for _, args := range [][]string{{"-benchtime", "0"}, {"-count", "0"}, {"-run", "("}, {"-bogus", "x"}} {
+		out, err := exec.Command(node, append([]string{"peers.js"}, args...)...).CombinedOutput()
+		if err == nil {
+			t.Errorf("peers.js %v: succeeded, want an error", args)
+			continue
+		}
+		if !bytes.Contains(out, []byte(args[0])) || (args[0] != "-bogus" && !bytes.Contains(out, []byte(args[1]))) {
+			t.Errorf("peers.js %v: error does not name the bad value:\n%s", args, out)
+		}
+	}
+}

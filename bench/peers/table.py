@@ -4,7 +4,7 @@
 Reads Go benchmark output (go test -bench, peers.py, bench/peers/run's raw
 file), takes the median of every benchmark's samples, and prints one row per
 peer workload: ringloop's best variant and its default, goja, CPython asyncio,
-uvloop, and the ratios peer / ringloop-best ("x faster"); then, when the input
+uvloop, Node (peers.js), and the ratios peer / ringloop-best ("x faster"); then, when the input
 holds BenchmarkGroup lines, the group's throughput at N loops relative to 1.
 
 Usage: table.py FILE... [-md]
@@ -93,9 +93,9 @@ def main(argv):
     for (name, unit), v in med.items():
         names[unit][name] = v
 
-    print("| workload | ringloop best (variant) | ringloop default | goja | CPython asyncio | uvloop "
-          "| uvloop / best | goja / best | asyncio / best |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| workload | ringloop best (variant) | ringloop default | goja | CPython asyncio | uvloop | Node "
+          "| uvloop / best | Node / best | goja / best | asyncio / best |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for wl, unit, go_re, def_re, goja_re in ROWS:
         byname = names.get(unit, {})
         go = {n: v for n, v in byname.items() if re.search(go_re, n)}
@@ -106,7 +106,7 @@ def main(argv):
         goja = goja[0][0] if goja else None
         base_wl = wl.split(" ")[0]
         py = {}
-        for rt in ("asyncio", "uvloop"):
+        for rt in ("asyncio", "uvloop", "node"):
             v = byname.get("Peer/runtime=%s/workload=%s" % (rt, base_wl))
             py[rt] = v[0] if v else None
         bv = best[1][0] if best else None
@@ -114,9 +114,10 @@ def main(argv):
         if best:
             keys = [kv for kv in best[0].split("/") if kv.startswith(("variant=", "coro=", "thread="))]
             variant = " (%s)" % ", ".join(keys) if keys else ""
-        print("| %s | %s%s | %s | %s | %s | %s | %s | %s | %s |" % (
+        print("| %s | %s%s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             wl, fmt_ns(bv), variant, fmt_ns(dflt), fmt_ns(goja), fmt_ns(py["asyncio"]), fmt_ns(py["uvloop"]),
-            ratio(py["uvloop"], bv), ratio(goja, bv), ratio(py["asyncio"], bv)))
+            fmt_ns(py["node"]), ratio(py["uvloop"], bv), ratio(py["node"], bv), ratio(goja, bv),
+            ratio(py["asyncio"], bv)))
     group_table(names.get("ns/op", {}))
     return 0
 
