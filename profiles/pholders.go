@@ -15,10 +15,12 @@ package profiles
 //
 // Invariants:
 //   - Only trace events are used: goroutine and P state transitions and the
-//     stacks they carry. A goroutine's frame is the latest non-empty stack
-//     seen in its transitions (the stack where it stopped running, or where
-//     it was created), so a goroutine still running at the end of the trace
-//     is named by where it last stopped.
+//     stacks they carry. A holder is named by the latest non-empty stack it
+//     showed at or before it began holding the P the loop waited for: in its
+//     own transitions (where it stopped, or was created) or in events it made
+//     (where it readied or created another goroutine). So a spinner that
+//     readied the loop and never stopped is named by where it readied it, not
+//     by where it went after the window.
 //   - Holder times are summed overlaps, so with n Ps they may add up to n
 //     times the loop's runnable time.
 
@@ -149,6 +151,7 @@ func whoHeldPs(s *TraceSummary, gs map[xtrace.GoID]*goTrack, procs *procTracks, 
 		}
 	}
 	held := map[xtrace.GoID]time.Duration{}
+	first := map[xtrace.GoID]xtrace.Time{} // when each holder began holding a P the loop waited for
 	for id, g := range gs {
 		if slices.Contains(s.Loop, int64(id)) {
 			continue
@@ -158,7 +161,11 @@ func whoHeldPs(s *TraceSummary, gs map[xtrace.GoID]*goTrack, procs *procTracks, 
 				continue
 			}
 			for _, w := range waits {
-				held[id] += overlap(interval{sp.from, sp.to}, w)
+				d := overlap(interval{sp.from, sp.to}, w)
+				if d > 0 && held[id] == 0 {
+					first[id] = max(sp.from, w.from)
+				}
+				held[id] += d
 			}
 		}
 	}
@@ -167,13 +174,14 @@ func whoHeldPs(s *TraceSummary, gs map[xtrace.GoID]*goTrack, procs *procTracks, 
 			continue
 		}
 		g := gs[id]
-		h := Holder{G: int64(id), Frame: g.frame, Held: d}
+		frame := g.frameAt(first[id])
+		h := Holder{G: int64(id), Frame: frame, Held: d}
 		switch {
-		case strings.Contains(g.frame, "gcBgMarkWorker"):
+		case strings.Contains(frame, "gcBgMarkWorker"):
 			h.Kind = "GC worker"
 		case slices.Contains(loops, int64(id)):
 			h.Kind = "another loop"
-		case strings.Contains(g.frame, "pace.") || strings.Contains(g.frame, "runProducers") || strings.Contains(g.frame, "runNull"):
+		case strings.Contains(frame, "pace.") || strings.Contains(frame, "runProducers") || strings.Contains(frame, "runNull"):
 			h.Kind = "loadgen's producer"
 		}
 		s.Holders = append(s.Holders, h)
@@ -190,6 +198,24 @@ func whoHeldPs(s *TraceSummary, gs map[xtrace.GoID]*goTrack, procs *procTracks, 
 	if len(s.Holders) > maxHolders {
 		s.Holders = s.Holders[:maxHolders]
 	}
+}
+
+// frameAt names where g was at time t: the latest top frame it showed at or
+// before t (a goroutine that readied the loop and spun on is named by where it
+// readied it, not by where it went after the window), else the first it showed
+// after t.
+func (g *goTrack) frameAt(t xtrace.Time) string {
+	f := ""
+	for _, sf := range g.frames {
+		if sf.t > t {
+			if f == "" {
+				return sf.frame
+			}
+			break
+		}
+		f = sf.frame
+	}
+	return f
 }
 
 // heldText says who held the Ps while the loop waited, and whether a P was

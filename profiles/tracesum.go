@@ -237,9 +237,25 @@ type goTrack struct {
 	assistFrom xtrace.Time
 	inAssist   bool
 	assists    []interval
-	sweeps     []interval // "GC incremental sweep" ranges while this goroutine ran on the P
-	system     bool       // a runtime goroutine (GC worker, sweeper) or the outlier writer: never the loop
-	frame      string     // its latest top frame seen in a transition (pholders.go)
+	sweeps     []interval  // "GC incremental sweep" ranges while this goroutine ran on the P
+	system     bool        // a runtime goroutine (GC worker, sweeper) or the outlier writer: never the loop
+	frame      string      // its latest top frame seen in a transition (pholders.go)
+	frames     []seenFrame // every top frame seen, in time order (pholders.go's frameAt)
+}
+
+// seenFrame is a top frame a goroutine showed at time t.
+type seenFrame struct {
+	t     xtrace.Time
+	frame string
+}
+
+// see records that g showed frame f at time t.
+func (g *goTrack) see(t xtrace.Time, f string) {
+	if f == "" {
+		return
+	}
+	g.frame = f
+	g.frames = append(g.frames, seenFrame{t, f})
 }
 
 // systemWait lists block reasons only the runtime's own goroutines use.
@@ -320,8 +336,12 @@ func SummarizeTrace(r io.Reader, opts SummaryOptions) (*TraceSummary, error) {
 			id := st.Resource.Goroutine()
 			_, to := st.Goroutine()
 			g := track(id)
-			if f := topFrame(st.Stack); f != "" {
-				g.frame = f
+			g.see(t, topFrame(st.Stack))
+			// The goroutine that made the transition (it readied, created or
+			// stopped another) was running where the event's stack says: a
+			// spinner that readies the loop and never stops is named by that.
+			if actor := ev.Goroutine(); actor != xtrace.NoGoroutine && actor != id {
+				track(actor).see(t, topFrame(ev.Stack()))
 			}
 			if g.state != xtrace.GoUndetermined {
 				g.spans = append(g.spans, stateSpan{state: g.state, why: g.why, from: g.since, to: t})
