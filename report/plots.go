@@ -438,6 +438,13 @@ func legendGrid(l *outsideLegend, w vg.Length) (colW vg.Length, cols, rows int) 
 // outside the data area, where they hide no line. The document is as much
 // taller than h as the rows need.
 func svgLegendBelow(p *plot.Plot, l *outsideLegend, w, h vg.Length) ([]byte, error) {
+	return svgLegendBelowWith(p, l, w, h, nil)
+}
+
+// svgLegendBelowWith is svgLegendBelow that also hands the canvas the plot was
+// drawn on to drawn (when not nil), so a caller can map data to canvas
+// coordinates (p.DataCanvas, p.Transforms) for marks of its own.
+func svgLegendBelowWith(p *plot.Plot, l *outsideLegend, w, h vg.Length, drawn func(draw.Canvas)) ([]byte, error) {
 	colW, cols, rows := legendGrid(l, w)
 	legH := legendGap + vg.Length(rows)*legendRow
 	if len(l.items) == 0 {
@@ -447,7 +454,11 @@ func svgLegendBelow(p *plot.Plot, l *outsideLegend, w, h vg.Length) ([]byte, err
 	dc := draw.New(c)
 	dc.SetColor(color.White)
 	dc.Fill(dc.Rectangle.Path())
-	p.Draw(draw.Crop(dc, 0, 0, legH, 0))
+	pc := draw.Crop(dc, 0, 0, legH, 0)
+	p.Draw(pc)
+	if drawn != nil {
+		drawn(pc)
+	}
 	sty := text.Style{Font: legendFont, Handler: plot.DefaultTextHandler, YAlign: draw.YCenter}
 	for i, it := range l.items {
 		col, row := i%cols, i/cols

@@ -29,7 +29,6 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/ringloop/ringloop/results"
 )
@@ -70,7 +69,7 @@ type hoverPt struct {
 }
 
 // sweepPlot draws src and returns the plot and its hover targets.
-func sweepPlot(workload string, src sweepSrc) (*plot.Plot, []hoverPt, error) {
+func sweepPlot(workload string, src sweepSrc) (*plot.Plot, *outsideLegend, []hoverPt, error) {
 	sw := src.SW
 	title := workload + ": latency against offered load"
 	if src.Label != "" {
@@ -81,11 +80,7 @@ func sweepPlot(workload string, src sweepSrc) (*plot.Plot, []hoverPt, error) {
 	p.Y.Label.Text = "corrected latency (log scale)"
 	p.Y.Scale = plot.LogScale{}
 	p.Add(plotter.NewGrid())
-	p.Legend.Top = true
-	p.Legend.Left = true
-	p.Legend.XOffs = vg.Points(4)
-	p.Legend.YOffs = -vg.Points(4)
-	p.Legend.ThumbnailWidth = vg.Points(22)
+	leg := &outsideLegend{} // drawn under the plot, where it hides no line
 
 	type pt struct {
 		rate float64
@@ -102,7 +97,6 @@ func sweepPlot(workload string, src sweepSrc) (*plot.Plot, []hoverPt, error) {
 		}
 	}
 	var hov []hoverPt
-	legendLines := 3 // the slo and the p99 / p50 key
 	ymin, ymax, xmax := math.Inf(1), float64(sw.SLONs), 0.0
 	see := func(x, y float64) {
 		ymin, ymax, xmax = math.Min(ymin, y), math.Max(ymax, y), math.Max(xmax, x)
@@ -133,13 +127,12 @@ func sweepPlot(workload string, src sweepSrc) (*plot.Plot, []hoverPt, error) {
 		if len(pts) > 1 {
 			band, err := plotter.NewPolygon(poly)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			band.Color = bandGrey
 			band.LineStyle.Width = 0
 			p.Add(band)
-			p.Legend.Add("null floor: p50..p99, no scheduler", band)
-			legendLines++
+			leg.Add("null floor: p50..p99, no scheduler", band)
 		}
 	}
 
@@ -168,25 +161,24 @@ func sweepPlot(workload string, src sweepSrc) (*plot.Plot, []hoverPt, error) {
 		}
 		l99, s99, err := plotter.NewLinePoints(p99)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		l99.Color, l99.Width = col, vg.Points(1.8)
 		s99.Color, s99.Radius, s99.Shape = col, vg.Points(2.2), draw.CircleGlyph{}
 		l50, err := plotter.NewLine(p50)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		l50.Color, l50.Width, l50.Dashes = col, vg.Points(1.2), []vg.Length{vg.Points(5), vg.Points(3)}
 		p.Add(l99, s99, l50)
-		p.Legend.Add(v, l99)
-		legendLines++
+		leg.Add(v, l99)
 		drawn++
 		if k, ok := knees[v]; ok && k.Rate > 0 {
 			for _, q := range pts {
 				if q.rate == k.Rate {
 					ring, err := plotter.NewScatter(plotter.XYs{{X: q.rate, Y: math.Max(1, float64(q.s.Corrected.P99Ns))}})
 					if err != nil {
-						return nil, nil, err
+						return nil, nil, nil, err
 					}
 					ring.Color, ring.Radius, ring.Shape = col, vg.Points(6.5), draw.RingGlyph{}
 					ring.GlyphStyle.Radius = vg.Points(6.5)
@@ -196,15 +188,15 @@ func sweepPlot(workload string, src sweepSrc) (*plot.Plot, []hoverPt, error) {
 		}
 	}
 	if drawn == 0 {
-		return nil, nil, fmt.Errorf("report: %s: the sweep has no measured step to draw", workload)
+		return nil, nil, nil, fmt.Errorf("report: %s: the sweep has no measured step to draw", workload)
 	}
 	sl, err := plotter.NewLine(plotter.XYs{{X: 0, Y: slo}, {X: xmax * 1.04, Y: slo}})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	sl.Color, sl.Width, sl.Dashes = sloRed, vg.Points(1.2), []vg.Length{vg.Points(2), vg.Points(2)}
 	p.Add(sl)
-	p.Legend.Add("slo: p99 < "+FormatNs(slo), sl)
+	leg.Add("slo: p99 < "+FormatNs(slo), sl)
 	// The style key.
 	for _, k := range []struct {
 		name   string
@@ -215,18 +207,14 @@ func sweepPlot(workload string, src sweepSrc) (*plot.Plot, []hoverPt, error) {
 		if k.dashed {
 			l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 		}
-		p.Legend.Add(k.name, legendOnly{l})
+		leg.Add(k.name, legendOnly{l})
 	}
-	// Headroom on the log axis so the data sits in the lower part and the
-	// legend (top left, one line per entry) above it.
 	lo := math.Max(1, ymin/1.5)
-	span := math.Log10(ymax*1.5) - math.Log10(lo)
-	share := math.Max(0.45, 1-float64(legendLines)*0.034)
 	p.X.Min, p.X.Max = 0, xmax*1.04
-	p.Y.Min, p.Y.Max = lo, math.Pow(10, math.Log10(lo)+span/share)
+	p.Y.Min, p.Y.Max = lo, ymax*1.5
 	p.X.Tick.Marker = rateTicks{}
 	p.Y.Tick.Marker = durationTicks{}
-	return p, hov, nil
+	return p, leg, hov, nil
 }
 
 // nullName is the null baseline's variant name in src ("" when it has none).
@@ -248,18 +236,17 @@ func nullName(src sweepSrc) string {
 
 // sweepSVG draws src as an SVG document with its hover targets.
 func sweepSVG(workload string, src sweepSrc) ([]byte, error) {
-	p, hov, err := sweepPlot(workload, src)
+	p, leg, hov, err := sweepPlot(workload, src)
 	if err != nil {
 		return nil, err
 	}
-	c := vgsvg.New(sweepW, sweepH)
-	dc := draw.New(c)
-	p.Draw(dc)
-	da := p.DataCanvas(dc)
-	trX, trY := p.Transforms(&da)
-	var buf bytes.Buffer
-	if _, err := c.WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("report: svg: %w", err)
+	var trX, trY func(float64) vg.Length
+	b, err := svgLegendBelowWith(p, leg, sweepW, sweepH, func(pc draw.Canvas) {
+		da := p.DataCanvas(pc)
+		trX, trY = p.Transforms(&da)
+	})
+	if err != nil {
+		return nil, err
 	}
 	// The hover targets go inside vgsvg's y-flipped group, so canvas
 	// coordinates apply unchanged: before its closing tag.
@@ -271,7 +258,6 @@ func sweepSVG(workload string, src sweepSrc) ([]byte, error) {
 			float64(trX(h.x)), float64(trY(h.y)), t, t)
 	}
 	pts.WriteString("</g>\n")
-	b := buf.Bytes()
 	end := bytes.LastIndex(b, []byte("</g>"))
 	if end < 0 {
 		return nil, fmt.Errorf("report: svg: no group to put the hover targets in")
