@@ -44,11 +44,15 @@ func (q *Ring[T]) Push(it T) {
 // path alone, small enough to inline into a caller's own fast path (sched's
 // Loop.Post), which sends the full case to its slow path.
 func (q *Ring[T]) TryPush(it T) bool {
-	if q.tail-q.head == uint(len(q.buf)) {
+	// Each field is loaded once, into a local: the compiler does not reuse a
+	// field load across the check, so writing q.tail and len(q.buf) twice costs
+	// two loads more on the caller's fast path.
+	buf, t := q.buf, q.tail
+	if t-q.head == uint(len(buf)) {
 		return false
 	}
-	q.buf[q.tail&uint(len(q.buf)-1)] = it
-	q.tail++
+	buf[t&uint(len(buf)-1)] = it
+	q.tail = t + 1
 	return true
 }
 
