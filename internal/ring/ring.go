@@ -59,10 +59,11 @@ func (q *Ring[T]) TryPush(it T) bool {
 // Pop removes and returns the oldest item; the caller checks Len first.
 func (q *Ring[T]) Pop() T {
 	var zero T
-	i := q.head & uint(len(q.buf)-1)
-	it := q.buf[i]
-	q.buf[i] = zero
-	q.head++
+	buf, h := q.buf, q.head // loaded once, as in TryPush
+	i := h & uint(len(buf)-1)
+	it := buf[i]
+	buf[i] = zero
+	q.head = h + 1
 	return it
 }
 
