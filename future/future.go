@@ -233,12 +233,32 @@ func New[T any](loop Loop) *Future[T] {
 	if loop == nil {
 		panic("ringloop: future.New: nil Loop")
 	}
-	f := &Future[T]{loop: loop}
+	f := &Future[T]{}
+	f.init(loop)
+	return f
+}
+
+// Init makes the zero Future f a pending future bound to loop, in place: for a
+// Future that lives inside a larger object (sched's Task allocates itself and
+// its Future together), so that object and its future are one allocation. f must
+// be a zero Future that no other goroutine has seen; Init on anything else, or
+// twice, is a programmer error and panics. It panics if loop is nil.
+func Init[T any](f *Future[T], loop Loop) {
+	if loop == nil {
+		panic("ringloop: future.Init: nil Loop")
+	}
+	if f.loop != nil || f.th.r != nil || f.state.Load() != statePending { // pairs with nothing: f is not shared yet
+		panic("ringloop: future.Init: the Future is not a zero Future")
+	}
+	f.init(loop)
+}
+
+func (f *Future[T]) init(loop Loop) {
+	f.loop = loop
 	f.th = thunk{pc: thunkPC, r: f}
 	if debugLoops.Load() != 0 { // a debug loop exists (unretrieved.go); pairs with AddDebugLoops
 		recordCreation(unsafe.Pointer(f), loop)
 	}
-	return f
 }
 
 // dispatcher returns the func() that runs f's callbacks on the loop. No allocation
