@@ -411,8 +411,8 @@ func CreateTask[T any](l *Loop, fn func(*Coro) (T, error), opts ...TaskOption) (
 		return nil, err
 	}
 	lt.engine(coro) // build the engine now, so steps find it in lt.engines
-	a := &taskAlloc[T]{} // the task and its future: one allocation
-	future.Init(&a.f, l)
+	a := &taskAlloc[T]{}
+	future.Init(&a.f, l) // the task and its future: one allocation
 	t := &a.t
 	t.Future, t.fn = &a.f, fn
 	c := &t.taskCore
