@@ -78,7 +78,7 @@ def main(argv):
     ratio_row("future", "uvloop / ringloop, cross-goroutine future, pooled", "Peer/runtime=uvloop/workload=future_cross_thread",
               "Future/op=cross-goroutine-pooled", 10, le=False)
     a = get("Floor/op=alloc/type=future")
-    rows.append(("future", "(context, not a target) Floor: allocating one Future, 96 B", fmt(a, "ns/op"), "", "", "", ""))
+    rows.append(("future", "(context, not a target) Floor: allocating one Future, 112 B", fmt(a, "ns/op"), "", "", "", ""))
 
     # sched
     ratio_row("sched", "CallSoon (Post) / Floor call", "CallSoon/variant=mpsc", "Floor/op=call", 3.0)
