@@ -510,7 +510,9 @@ func (l *Loop) purgeTimers() {
 // One deferred recover per batch, not per callback.
 func (l *Loop) runBatch(n int) (left int) {
 	var cur item
+	mark := l.ready.Mark() // the batch's slots are cleared once, at its end
 	defer func() {
+		l.ready.ClearPopped(mark)
 		if r := recover(); r != nil {
 			l.reportPanic(r, cur, debug.Stack())
 			left = n
@@ -518,7 +520,7 @@ func (l *Loop) runBatch(n int) (left int) {
 	}()
 	for n > 0 {
 		n--
-		cur = l.ready.Pop()
+		cur = l.ready.PopKeep()
 		if h := cur.h; h != nil {
 			if !h.state.CompareAndSwap(handlePending, handleRan) { // pairs with the CAS in Handle.Cancel
 				continue

@@ -67,6 +67,62 @@ func (q *Ring[T]) Pop() T {
 	return it
 }
 
+// PopKeep is Pop without clearing the slot: the slot keeps a stale copy of the
+// item until ClearPopped clears it. For a caller that pops a batch and clears it
+// once at the end (sched's runBatch), saving a zeroing store and its write-barrier
+// check per item; between the two, the invariant that free slots hold the zero
+// value does not hold for that batch's slots (nothing reads free slots: a push
+// overwrites them whole), only the GC sees the stale copies a little longer.
+func (q *Ring[T]) PopKeep() T {
+	buf, h := q.buf, q.head
+	it := buf[h&uint(len(buf)-1)]
+	q.head = h + 1
+	return it
+}
+
+// Mark is where a PopKeep batch began: the array and the head at that moment.
+type Mark[T any] struct {
+	buf  []T
+	head uint
+}
+
+// Mark returns the start of a PopKeep batch.
+func (q *Ring[T]) Mark() Mark[T] { return Mark[T]{buf: q.buf, head: q.head} }
+
+// ClearPopped zeroes the slots popped with PopKeep since m that no push has
+// reused since, restoring the invariant. If the ring grew meanwhile, the slots
+// popped before the growth are in the old array, which the ring no longer
+// references, and those popped after it are somewhere in the new one: it clears
+// the new array's whole free region (growth is rare; the cost is one pass).
+func (q *Ring[T]) ClearPopped(m Mark[T]) {
+	n := uint(len(q.buf))
+	if n == 0 {
+		return
+	}
+	lo, hi := m.head, q.head
+	if uint(len(m.buf)) != n || &m.buf[0] != &q.buf[0] {
+		lo, hi = q.tail, q.head+n // the free region, [tail, head+n)
+	} else if q.tail-lo > n { // pushes since have wrapped onto [lo, tail-n): those slots hold live items
+		lo = q.tail - n
+	}
+	if lo >= hi {
+		return
+	}
+	q.clearRange(lo, hi)
+}
+
+// clearRange zeroes the slots of indices [lo, hi), hi-lo <= len(buf).
+func (q *Ring[T]) clearRange(lo, hi uint) {
+	mask := uint(len(q.buf)) - 1
+	a, b := lo&mask, hi&mask
+	if a < b {
+		clear(q.buf[a:b])
+	} else {
+		clear(q.buf[a:])
+		clear(q.buf[:b])
+	}
+}
+
 // grow doubles the ring (out of line: Push's fast path stays small).
 //
 //go:noinline
