@@ -19,7 +19,10 @@ package ring
 //   - len(buf) is zero or a power of two; head <= tail; tail-head <= len(buf).
 //   - elements live at buf[i & (len(buf)-1)] for i in [head, tail);
 //   - slots outside [head, tail) hold the zero value, so the GC can free finished
-//     callbacks and tasks (pop clears the slot it reads).
+//     callbacks and tasks (pop clears the slot it reads). One exception: between
+//     Mark and ClearPopped, the slots PopKeep popped keep stale copies (nothing
+//     reads a free slot; a push overwrites it whole); ClearPopped restores the
+//     invariant.
 
 // Ring is a growable FIFO; the zero value is empty and ready to use.
 type Ring[T any] struct {
