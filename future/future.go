@@ -209,15 +209,18 @@ type Future[T any] struct {
 	// Load, versus state Store then waiter Load; at least one side sees the other.
 	// "future-waiter" in docs/protocols.md: the state Store must stay seq-cst.
 	// Placed next to state and loop: an off-loop completer touches state, loop,
-	// waiter, value and err and nothing else, so they sit in the first 56 bytes
+	// waiter, value and errp and nothing else, so they sit in the first 48 bytes
 	// (for T = int) and share as few cache lines as the object allows.
 	waiter atomic.Pointer[chan struct{}]
 
-	// value, err: written only by the winning completer while state ==
+	// value, errp: written only by the winning completer while state ==
 	// stateCompleting; read only after loading stateFinished / stateCancelled
-	// (or on the loop, after the dispatch that the completion posted).
+	// (or on the loop, after the dispatch that the completion posted). The error
+	// lives in a box the completer allocates (nil = no error): a successful
+	// future, the common case, carries one word for it instead of an interface's
+	// two, which takes Future[int] from 104 bytes (size class 112) to 96.
 	value T
-	err   error
+	errp  *error
 
 	// inline, more: the callback list, in registration order, inline first
 	// (callbacks.go). Loop-owned.
@@ -233,12 +236,32 @@ func New[T any](loop Loop) *Future[T] {
 	if loop == nil {
 		panic("ringloop: future.New: nil Loop")
 	}
-	f := &Future[T]{loop: loop}
+	f := &Future[T]{}
+	f.init(loop)
+	return f
+}
+
+// Init makes the zero Future f a pending future bound to loop, in place: for a
+// Future that lives inside a larger object (sched's Task allocates itself and
+// its Future together), so that object and its future are one allocation. f must
+// be a zero Future that no other goroutine has seen; Init on anything else, or
+// twice, is a programmer error and panics. It panics if loop is nil.
+func Init[T any](f *Future[T], loop Loop) {
+	if loop == nil {
+		panic("ringloop: future.Init: nil Loop")
+	}
+	if f.loop != nil || f.th.r != nil || f.state.Load() != statePending { // pairs with nothing: f is not shared yet
+		panic("ringloop: future.Init: the Future is not a zero Future")
+	}
+	f.init(loop)
+}
+
+func (f *Future[T]) init(loop Loop) {
+	f.loop = loop
 	f.th = thunk{pc: thunkPC, r: f}
 	if debugLoops.Load() != 0 { // a debug loop exists (unretrieved.go); pairs with AddDebugLoops
 		recordCreation(unsafe.Pointer(f), loop)
 	}
-	return f
 }
 
 // dispatcher returns the func() that runs f's callbacks on the loop. No allocation
@@ -291,13 +314,13 @@ func (f *Future[T]) Result() (T, error) {
 	case statePending:
 		return zero, errResultNotSet
 	case stateFinished:
-		if f.err != nil {
+		if f.errp != nil {
 			markRetrieved(unsafe.Pointer(f)) // unretrieved.go
-			return zero, f.err
+			return zero, *f.errp
 		}
 		return f.value, nil
 	default: // cancelled
-		return zero, f.err
+		return zero, *f.errp
 	}
 }
 
@@ -311,10 +334,10 @@ func (f *Future[T]) Exception() error {
 	if s == statePending {
 		return errExceptionNotSet
 	}
-	if s == stateFinished && f.err != nil {
+	if s == stateFinished && f.errp != nil {
 		markRetrieved(unsafe.Pointer(f)) // unretrieved.go
 	}
-	return f.err
+	return f.errv()
 }
 
 // Err is Awaitable's single-error view: nil on success, the set error, or the
@@ -324,10 +347,10 @@ func (f *Future[T]) Err() error {
 	if s == statePending {
 		return errNotDone
 	}
-	if s == stateFinished && f.err != nil {
+	if s == stateFinished && f.errp != nil {
 		markRetrieved(unsafe.Pointer(f)) // unretrieved.go
 	}
-	return f.err
+	return f.errv()
 }
 
 // SetResult marks the future finished with v and schedules its callbacks. If the
@@ -364,7 +387,7 @@ func (f *Future[T]) SetException(err error) error {
 	if !f.state.CompareAndSwap(statePending, stateCompleting) { // the decision
 		return f.lost()
 	}
-	f.err = err
+	f.errp = boxError(err)
 	armReport(unsafe.Pointer(f), f.loop, err) // before publishing: unretrieved.go
 	return f.publish(stateFinished)
 }
@@ -385,7 +408,7 @@ func (f *Future[T]) SetExceptionAllowCancelled(err error) error {
 	if !f.state.CompareAndSwap(statePending, stateCompleting) { // the decision
 		return f.lost()
 	}
-	f.err = err
+	f.errp = boxError(err)
 	armReport(unsafe.Pointer(f), f.loop, err) // before publishing: unretrieved.go
 	return f.publish(stateFinished)
 }
@@ -410,9 +433,34 @@ func (f *Future[T]) Cancel(msg string) bool {
 		f.settled()
 		return false
 	}
-	f.err = &CancelledError{Msg: msg}
+	b := &cancelBox{ce: CancelledError{Msg: msg}} // one allocation: the error and its box
+	b.err = &b.ce
+	f.errp = &b.err
 	_ = f.publish(stateCancelled)
 	return true
+}
+
+// errv returns the error set by a completion, nil for none. Only after loading
+// stateFinished / stateCancelled (see errp).
+func (f *Future[T]) errv() error {
+	if f.errp == nil {
+		return nil
+	}
+	return *f.errp
+}
+
+// boxError returns err in a fresh box (errp). Error paths only.
+func boxError(err error) *error {
+	p := new(error)
+	*p = err
+	return p
+}
+
+// cancelBox is Cancel's one allocation: the *CancelledError and the box errp
+// points to.
+type cancelBox struct {
+	err error // = &ce
+	ce  CancelledError
 }
 
 // lost is the losing completer's path: wait until the winner published, then

@@ -71,12 +71,12 @@ func (p *Pool[T]) Put(f *Future[T]) bool {
 	if f.disp != dispIdle || f.inline[0] != nil || f.flags&flagLate != 0 || f.waiter.Load() != nil { // waiter: pairs with the CAS in doneChan
 		return false
 	}
-	if s == stateFinished && f.err != nil {
+	if s == stateFinished && f.errp != nil {
 		endReport(unsafe.Pointer(f)) // its life ends here (unretrieved.go)
 	}
 	var zero T
 	f.value = zero
-	f.err = nil
+	f.errp = nil
 	f.disp = dispInitial
 	f.kinds = 0
 	f.more = nil

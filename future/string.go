@@ -40,9 +40,9 @@ func (f *Future[T]) String() string {
 		b.WriteString("cancelled")
 	default:
 		b.WriteString("finished")
-		if f.err != nil {
+		if err := f.errv(); err != nil {
 			b.WriteString(" exception=")
-			b.WriteString(shorten(fmt.Sprintf("%T(%q)", f.err, f.err.Error())))
+			b.WriteString(shorten(fmt.Sprintf("%T(%q)", err, err.Error())))
 		} else {
 			b.WriteString(" result=")
 			b.WriteString(shorten(fmt.Sprintf("%#v", f.value)))

@@ -171,14 +171,21 @@ func (l *Loop) checkLoopGoroutine(method string) {
 //
 // Cost: Post is not inlinable (cost > budget 80: the call to postSlow alone
 // costs 61), so its fast path is one call with the ready ring's TryPush inlined
-// in it: four predictable branches, one store and an increment, no second call.
+// in it: three predictable branches, one store and an increment, no second call,
+// no atomic load.
+//
+// Why closed is not loaded on the fast path: slowPost is false only inside a
+// non-debug run (RunForever clears it after storing running = true under lifeMu
+// and sets it again before storing running = false), and Close refuses a running
+// loop (it loads running under the same lifeMu), so closed cannot become true
+// while slowPost is false; postSlow checks it whenever slowPost is true.
 func (l *Loop) Post(fn func()) error {
-	// Fast path: nil, slowPost (debug mode, or the loop not running), closed and a
-	// full ring go to postSlow.
-	if fn == nil || l.slowPost || l.closed.Load() || !l.ready.TryPush(item{fn: fn}) { // closed pairs with the Store in Close
-		return l.postSlow(fn)
+	// Fast path: nil, slowPost (debug mode, or the loop not running) and a full
+	// ring go to postSlow.
+	if fn != nil && !l.slowPost && l.ready.TryPush(item{fn: fn}) {
+		return nil
 	}
-	return nil
+	return l.postSlow(fn)
 }
 
 func (l *Loop) postSlow(fn func()) error {
@@ -503,7 +510,9 @@ func (l *Loop) purgeTimers() {
 // One deferred recover per batch, not per callback.
 func (l *Loop) runBatch(n int) (left int) {
 	var cur item
+	mark := l.ready.Mark() // the batch's slots are cleared once, at its end
 	defer func() {
+		l.ready.ClearPopped(mark)
 		if r := recover(); r != nil {
 			l.reportPanic(r, cur, debug.Stack())
 			left = n
@@ -511,7 +520,7 @@ func (l *Loop) runBatch(n int) (left int) {
 	}()
 	for n > 0 {
 		n--
-		cur = l.ready.Pop()
+		cur = l.ready.PopKeep()
 		if h := cur.h; h != nil {
 			if !h.state.CompareAndSwap(handlePending, handleRan) { // pairs with the CAS in Handle.Cancel
 				continue

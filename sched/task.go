@@ -378,6 +378,14 @@ type Task[T any] struct {
 	err error
 }
 
+// taskAlloc is what CreateTask allocates: a task and the future it embeds by
+// pointer, side by side, so a spawn is one allocation (the Future's interior
+// pointer and the task's keep the whole block alive).
+type taskAlloc[T any] struct {
+	t Task[T]
+	f future.Future[T]
+}
+
 // CreateTask wraps fn in a task scheduled on l and returns it (asyncio's
 // loop.create_task). The body starts in a later loop iteration. Call it on l's
 // goroutine (a callback or a task body) or before l runs. It fails on a closed
@@ -403,7 +411,10 @@ func CreateTask[T any](l *Loop, fn func(*Coro) (T, error), opts ...TaskOption) (
 		return nil, err
 	}
 	lt.engine(coro) // build the engine now, so steps find it in lt.engines
-	t := &Task[T]{Future: future.New[T](l), fn: fn}
+	a := &taskAlloc[T]{}
+	future.Init(&a.f, l) // the task and its future: one allocation
+	t := &a.t
+	t.Future, t.fn = &a.f, fn
 	c := &t.taskCore
 	c.co.t = c
 	c.loop, c.lt, c.self, c.coro = l, lt, t, int8(coro)

@@ -19,7 +19,10 @@ package ring
 //   - len(buf) is zero or a power of two; head <= tail; tail-head <= len(buf).
 //   - elements live at buf[i & (len(buf)-1)] for i in [head, tail);
 //   - slots outside [head, tail) hold the zero value, so the GC can free finished
-//     callbacks and tasks (pop clears the slot it reads).
+//     callbacks and tasks (pop clears the slot it reads). One exception: between
+//     Mark and ClearPopped, the slots PopKeep popped keep stale copies (nothing
+//     reads a free slot; a push overwrites it whole); ClearPopped restores the
+//     invariant.
 
 // Ring is a growable FIFO; the zero value is empty and ready to use.
 type Ring[T any] struct {
@@ -44,22 +47,83 @@ func (q *Ring[T]) Push(it T) {
 // path alone, small enough to inline into a caller's own fast path (sched's
 // Loop.Post), which sends the full case to its slow path.
 func (q *Ring[T]) TryPush(it T) bool {
-	if q.tail-q.head == uint(len(q.buf)) {
+	// Each field is loaded once, into a local: the compiler does not reuse a
+	// field load across the check, so writing q.tail and len(q.buf) twice costs
+	// two loads more on the caller's fast path.
+	buf, t := q.buf, q.tail
+	if t-q.head == uint(len(buf)) {
 		return false
 	}
-	q.buf[q.tail&uint(len(q.buf)-1)] = it
-	q.tail++
+	buf[t&uint(len(buf)-1)] = it
+	q.tail = t + 1
 	return true
 }
 
 // Pop removes and returns the oldest item; the caller checks Len first.
 func (q *Ring[T]) Pop() T {
 	var zero T
-	i := q.head & uint(len(q.buf)-1)
-	it := q.buf[i]
-	q.buf[i] = zero
-	q.head++
+	buf, h := q.buf, q.head // loaded once, as in TryPush
+	i := h & uint(len(buf)-1)
+	it := buf[i]
+	buf[i] = zero
+	q.head = h + 1
 	return it
+}
+
+// PopKeep is Pop without clearing the slot: the slot keeps a stale copy of the
+// item until ClearPopped clears it. For a caller that pops a batch and clears it
+// once at the end (sched's runBatch), saving a zeroing store and its write-barrier
+// check per item; between the two, the invariant that free slots hold the zero
+// value does not hold for that batch's slots (nothing reads free slots: a push
+// overwrites them whole), only the GC sees the stale copies a little longer.
+func (q *Ring[T]) PopKeep() T {
+	buf, h := q.buf, q.head
+	it := buf[h&uint(len(buf)-1)]
+	q.head = h + 1
+	return it
+}
+
+// Mark is where a PopKeep batch began: the array and the head at that moment.
+type Mark[T any] struct {
+	buf  []T
+	head uint
+}
+
+// Mark returns the start of a PopKeep batch.
+func (q *Ring[T]) Mark() Mark[T] { return Mark[T]{buf: q.buf, head: q.head} }
+
+// ClearPopped zeroes the slots popped with PopKeep since m that no push has
+// reused since, restoring the invariant. If the ring grew meanwhile, the slots
+// popped before the growth are in the old array, which the ring no longer
+// references, and those popped after it are somewhere in the new one: it clears
+// the new array's whole free region (growth is rare; the cost is one pass).
+func (q *Ring[T]) ClearPopped(m Mark[T]) {
+	n := uint(len(q.buf))
+	if n == 0 {
+		return
+	}
+	lo, hi := m.head, q.head
+	if uint(len(m.buf)) != n || &m.buf[0] != &q.buf[0] {
+		lo, hi = q.tail, q.head+n // the free region, [tail, head+n)
+	} else if q.tail-lo > n { // pushes since have wrapped onto [lo, tail-n): those slots hold live items
+		lo = q.tail - n
+	}
+	if lo >= hi {
+		return
+	}
+	q.clearRange(lo, hi)
+}
+
+// clearRange zeroes the slots of indices [lo, hi), hi-lo <= len(buf).
+func (q *Ring[T]) clearRange(lo, hi uint) {
+	mask := uint(len(q.buf)) - 1
+	a, b := lo&mask, hi&mask
+	if a < b {
+		clear(q.buf[a:b])
+	} else {
+		clear(q.buf[a:])
+		clear(q.buf[:b])
+	}
 }
 
 // grow doubles the ring (out of line: Push's fast path stays small).
