@@ -576,6 +576,18 @@ func (w *worker) run() {
 	}
 	clean = true
 	if w.lifo != nil || w.runq.Len() > 0 || g.inject.q.Len() != 0 {
+		if !g.lock {
+			// Let the Go scheduler move this loop: a yield puts it on the
+			// global run queue, where a P running only a spinning submitter
+			// picks it up. Without it two busy loops that never block stay
+			// on one P (one runnable behind the other), and a P whose
+			// goroutines yield keeps finding those on the global queue and
+			// never steals the second loop: measured, the loops ran
+			// callbacks at the same time 6% of the time instead of 85%.
+			// Once per batch, only with more to do; a locked loop would
+			// wait for its thread to be handed back, so it does not yield.
+			runtime.Gosched()
+		}
 		_ = w.loop.Post(w.runFn) // more to do: after the loop's own work
 		return
 	}
