@@ -100,7 +100,9 @@ package multi
 // of inject 2 (Lock's CAS, Unlock's XADD) per batch;
 // Spawn from a callback 0 (LIFO slot, or RunQ.Push: a release MOV) plus two
 // loads for the wake hint; the runner 1 per callback run from the runq
-// (RunQ.Pop's CAS), 0 from the LIFO slot; a steal 2 CASes per batch.
+// (RunQ.Pop's CAS), 0 from the LIFO slot; a steal 2 CASes per batch. An
+// unlocked runner also yields the processor (runtime.Gosched) once per batch
+// when more is queued, so two busy loops do not stay on one P (see run).
 
 import (
 	"errors"
