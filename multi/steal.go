@@ -9,8 +9,9 @@ package multi
 //     spawned callback runs next, at most maxLIFORuns times in a row; switched
 //     off by WithStealLIFO(false).
 //
-// and the group has one injection queue (inject: mutex, ring.Ring and an atomic
-// length) for submissions from outside and for a full runq's overflow. A
+// and the group has one injection queue (inject: a ringbuf.MPSC whose
+// consumer side is serialised by a mutex only the workers take) for
+// submissions from outside and for a full runq's overflow. A
 // worker's runner is one callback on its sched.Loop: it runs up to batch
 // callbacks, then Posts itself again so the loop's own inbox and timers get
 // their turn. A worker with nothing to run steals, then parks: its runner
@@ -25,7 +26,9 @@ package multi
 //
 // Producer (Submit, and a worker spilling its runq):
 //
-//	S1. push onto inject, then injectLen.Add(n)          [LOCK XADD: full fence]
+//	S1. inject.q.Push: claim a ticket, XADD(tail)       [LOCK XADD: full fence]
+//	    then write the slot and publish it (a release-only MOV, no fence:
+//	    nothing below decides "empty" from the slots, only from tail)
 //	S2. Load(searching); if > 0, done (a searcher will see the work, W4b-c)
 //	S3. Load(idle); CAS one bit off; post that worker's runner
 //
@@ -40,19 +43,41 @@ package multi
 //	W4. park:
 //	    a. idle.Or(own bit)                              [LOCK OR: full fence]
 //	    b. if counted in W2: searching.Add(-1)           [LOCK XADD: full fence]
-//	    c. Load(injectLen), Load(stopping), own runq; if counted in W2, every
-//	       runq's Len (a hint: owners run their own runqs)
+//	    c. inject.q.Len() (Load(headPub), then Load(tail): a claimed but
+//	       unpublished ticket counts as present), Load(stopping), own runq; if
+//	       counted in W2, every runq's Len (a hint: owners run their own runqs)
 //	    d. work (or stopping) seen: CAS own bit off; won: go on running (or
 //	       stop); lost: a producer took the bit and posts the runner: return
 //	    e. nothing: return; the loop sleeps
 //
 // Why nothing in inject is stranded: each side stores then loads with a full
-// fence between. If the producer's S2 saw searching > 0, the searcher's
-// decrement (W4b) comes after S1 in the total order, so its W4c sees the
-// work. If S2 saw 0 and S3 read idle after W4a, it sees the bit and wakes
-// that worker; if before, S1 precedes W4c, which sees the work. A worker that
-// finds work elsewhere (W3) does not park, and checks inject again when its
-// runq empties.
+// fence between (the producer's is the claim's XADD, docs/protocols.md "the
+// claim argument"; the worker's is W4a's LOCK OR, or W4b's XADD). If the
+// producer's S2 saw searching > 0, the searcher's decrement (W4b) comes after
+// S1 in the total order, so its W4c Load(tail) sees the ticket. If S2 saw 0
+// and S3 read idle after W4a, it sees the bit and wakes that worker; if
+// before, S1 precedes W4c, whose Load(tail) sees the ticket. Len() == 0 then
+// needs headPub == tail, i.e. the ticket already consumed (headPub never
+// passes tail, and a stale headPub only overstates Len). A worker that finds
+// work elsewhere (W3) does not park, and checks inject again when its runq
+// empties.
+//
+// Consumers of inject (workers only; producers never take the lock):
+//
+//	T1. inject.mu.Lock(): this worker is the MPSC's one consumer
+//	T2. Pop one share (Go's globrunqget) into its runq; stop early at a
+//	    ticket claimed but not yet published
+//	T3. inject.mu.Unlock() (Unlock/Lock order the consumer-only fields
+//	    between successive holders)
+//
+// A worker that finds the next ticket claimed but unpublished takes nothing
+// and goes on (steal, then W4); it does not park on it: W4c's Len() counts
+// the ticket, so W4d puts its runner back and it tries again, for as long as
+// the producer's claim-to-publish window lasts. The lock is held for one
+// share's pops and pushes; a worker that waits for it waits for another
+// worker, never for a producer (a producer descheduled while holding the old
+// shared lock made the loops wait for it, and sync.Mutex's starvation
+// hand-off gave a loop's processor to a blocked producer).
 //
 // The local push in Spawn is a release-only store (a plain MOV): it is never
 // the store half of this handshake. Spawn's wakeup of a parked worker is a
@@ -70,11 +95,14 @@ package multi
 //     stops), so every accepted callback and everything it spawns runs once;
 //  4. wait for every loop goroutine and return their errors joined.
 //
-// Cost (locked instructions): Submit 5 (gate XADD twice, the mutex's CAS and
-// release, S1's XADD) plus a CAS and a PostThreadsafe when it wakes a loop;
+// Cost (locked instructions): Submit 3 (gate XADD twice, S1's claim XADD; no
+// lock) plus a CAS and a PostThreadsafe when it wakes a loop; taking a share
+// of inject 2 (Lock's CAS, Unlock's XADD) per batch;
 // Spawn from a callback 0 (LIFO slot, or RunQ.Push: a release MOV) plus two
 // loads for the wake hint; the runner 1 per callback run from the runq
-// (RunQ.Pop's CAS), 0 from the LIFO slot; a steal 2 CASes per batch.
+// (RunQ.Pop's CAS), 0 from the LIFO slot; a steal 2 CASes per batch. An
+// unlocked runner also yields the processor (runtime.Gosched) once per batch
+// when more is queued, so two busy loops do not stay on one P (see run).
 
 import (
 	"errors"
@@ -89,7 +117,6 @@ import (
 	"golang.org/x/sys/cpu"
 
 	"github.com/ringloop/ringloop/internal/goid"
-	"github.com/ringloop/ringloop/internal/ring"
 	"github.com/ringloop/ringloop/ringbuf"
 	"github.com/ringloop/ringloop/sched"
 )
@@ -179,14 +206,14 @@ func WithStealLoopOptions(opts ...sched.Option) StealOption {
 	return func(c *stealConfig) error { c.loopOpts = append(c.loopOpts, opts...); return nil }
 }
 
-// injectQ is the shared injection queue. q is guarded by mu; n is its length,
-// Added after every push and pop under mu (S1), Loaded by anyone without it.
+// injectQ is the shared injection queue. q: producers are anyone (Push);
+// its consumer side (Pop) belongs to whichever worker holds mu (T1-T3); Len
+// is read by anyone (W4c, the runners' checks).
 type injectQ struct {
 	_  cpu.CacheLinePad
-	n  atomic.Int64 // S1's full fence; pairs with the Loads in W4c and the runners' empty checks
-	mu sync.Mutex
-	q  ring.Ring[func()] // guarded by mu
+	mu sync.Mutex // serialises q's consumers; workers only (T1-T3)
 	_  cpu.CacheLinePad
+	q  *ringbuf.MPSC[func()] // Push's XADD is S1's fence; pairs with the Load(tail) in Len (W4c)
 }
 
 // worker is one loop of a StealGroup.
@@ -232,10 +259,12 @@ type StealStats struct {
 type StealGroup struct {
 	workers   []*worker
 	inject    injectQ
+	_         cpu.CacheLinePad // gate is the producers' line; the rest the workers'
+	gate      atomic.Int64     // closed bit | in-flight submitters; Submit Adds ±1, Close Adds gateClosed and Loads (shutdown 1-2)
+	_         cpu.CacheLinePad
 	idle      atomic.Uint64 // bit i: worker i parked; Or in W4a, CAS in S3/W4d/Close; pairs as in the protocol
 	searching atomic.Int32  // workers in W2-W4b; Add in W2/W3/W4b, Load in S2/W1
 	stopping  atomic.Bool   // Close step 3 Stores; runners Load in W4c
-	gate      atomic.Int64  // closed bit | in-flight submitters; Submit Adds ±1, Close Adds gateClosed and Loads (shutdown 1-2)
 	lifo      bool
 	batch     int
 	lock      bool
@@ -262,6 +291,11 @@ func NewStealGroup(opts ...StealOption) (*StealGroup, error) {
 		c.loops = min(len(c.cpus), maxStealLoops)
 	}
 	g := &StealGroup{lifo: c.lifo, batch: c.batch, lock: c.lock, workers: make([]*worker, c.loops)}
+	iq, err := ringbuf.NewMPSC[func()]()
+	if err != nil {
+		return nil, fmt.Errorf("multi: NewStealGroup: %w", err)
+	}
+	g.inject.q = iq
 	for i := range g.workers {
 		l, err := sched.New(c.loopOpts...)
 		if err != nil {
@@ -368,10 +402,7 @@ func (g *StealGroup) Submit(fn func()) error {
 		g.gate.Add(-1)
 		return ErrGroupClosed
 	}
-	g.inject.mu.Lock()
-	g.inject.q.Push(fn)
-	g.inject.n.Add(1) // S1; pairs with the Loads in W4c
-	g.inject.mu.Unlock()
+	_ = g.inject.q.Push(fn) // S1: XADD claim; unbounded, never an error; pairs with Len's Load(tail) in W4c
 	g.notify()
 	g.gate.Add(-1) // the push is visible; Close may pass step 2
 	return nil
@@ -435,12 +466,9 @@ func (w *worker) spill(fn func()) {
 	g := w.g
 	w.buf = w.runq.PushOverflow(fn, w.buf[:0])
 	w.stats.Spills++
-	g.inject.mu.Lock()
 	for _, f := range w.buf {
-		g.inject.q.Push(f)
+		_ = g.inject.q.Push(f) // S1 (the last XADD is the fence before notify's loads)
 	}
-	g.inject.n.Add(int64(len(w.buf))) // S1
-	g.inject.mu.Unlock()
 	clear(w.buf)
 	g.notify()
 }
@@ -470,23 +498,28 @@ func (g *StealGroup) notify() {
 // half the runq) and returns one to run, or nil. Loop goroutine of w only.
 func (w *worker) takeInject() func() {
 	g := w.g
-	if g.inject.n.Load() == 0 { // pairs with S1
+	if g.inject.q.Len() == 0 { // pairs with S1
 		return nil
 	}
-	g.inject.mu.Lock()
-	n := int(g.inject.n.Load())
-	if n == 0 {
+	g.inject.mu.Lock()    // T1: workers only; held for one share (T2)
+	n := g.inject.q.Len() // claimed tickets; some may be unpublished yet
+	k := min(n, n/len(g.workers)+1, w.runq.Cap()/2, w.runq.Free()+1)
+	fn, ok := g.inject.q.Pop() // T2
+	if !ok {
+		// The next ticket is claimed, not yet published (or n was 0).
 		g.inject.mu.Unlock()
 		return nil
 	}
-	k := min(n, n/len(g.workers)+1, w.runq.Cap()/2, w.runq.Free()+1)
-	fn := g.inject.q.Pop() // k <= n == Len
-	for i := 1; i < k; i++ {
-		f := g.inject.q.Pop() // k <= n == Len
-		w.runq.Push(f)        // fits: k-1 <= Free, and Free only grows under thieves
+	i := 1
+	for ; i < k; i++ {
+		f, ok := g.inject.q.Pop()
+		if !ok {
+			break
+		}
+		w.runq.Push(f) // fits: k-1 <= Free, and Free only grows under thieves
 	}
-	g.inject.n.Add(-int64(k))
-	g.inject.mu.Unlock()
+	g.inject.mu.Unlock() // T3
+	k = i
 	w.stats.Injects++
 	if k > 1 && g.idle.Load() != 0 && g.searching.Load() == 0 {
 		// The batch is stealable now: wake a parked loop, so that if the
@@ -544,7 +577,19 @@ func (w *worker) run() {
 		fn()
 	}
 	clean = true
-	if w.lifo != nil || w.runq.Len() > 0 || g.inject.n.Load() != 0 {
+	if w.lifo != nil || w.runq.Len() > 0 || g.inject.q.Len() != 0 {
+		if !g.lock {
+			// Let the Go scheduler move this loop: a yield puts it on the
+			// global run queue, where a P running only a spinning submitter
+			// picks it up. Without it two busy loops that never block stay
+			// on one P (one runnable behind the other), and a P whose
+			// goroutines yield keeps finding those on the global queue and
+			// never steals the second loop: measured, the loops ran
+			// callbacks at the same time 6% of the time instead of 85%.
+			// Once per batch, only with more to do; a locked loop would
+			// wait for its thread to be handed back, so it does not yield.
+			runtime.Gosched()
+		}
 		_ = w.loop.Post(w.runFn) // more to do: after the loop's own work
 		return
 	}
@@ -594,7 +639,7 @@ func (w *worker) search() (fn func(), counted bool) {
 // stopSearching is W3.
 func (w *worker) stopSearching() {
 	g := w.g
-	if g.searching.Add(-1) == 0 && g.inject.n.Load() != 0 {
+	if g.searching.Add(-1) == 0 && g.inject.q.Len() != 0 {
 		g.notify()
 	}
 }
@@ -607,8 +652,8 @@ func (w *worker) park(counted bool) {
 		g.searching.Add(-1) // W4b: full fence
 	}
 	// W4c
-	work := g.inject.n.Load() != 0 || w.lifo != nil || w.runq.Len() > 0
-	if !work && counted { // a searcher looks at the runqs once more (Go's findRunnable); others would spin here while one searches
+	work := g.inject.q.Len() != 0 || w.lifo != nil || w.runq.Len() > 0 // Len: Load(tail) after W4a/W4b
+	if !work && counted {                                              // a searcher looks at the runqs once more (Go's findRunnable); others would spin here while one searches
 		for _, v := range g.workers {
 			if v != w && v.runq.Len() > 0 {
 				work = true
@@ -632,7 +677,7 @@ func (w *worker) park(counted bool) {
 			break
 		}
 	}
-	if stopping && g.inject.n.Load() == 0 && w.lifo == nil && w.runq.Len() == 0 {
+	if stopping && g.inject.q.Len() == 0 && w.lifo == nil && w.runq.Len() == 0 {
 		w.stopped = true
 		w.loop.Stop()
 		return
@@ -690,7 +735,7 @@ func (g *StealGroup) Close() error {
 				errs = append(errs, fmt.Errorf("multi: steal group loop %d: %w", w.idx, w.err))
 			}
 		}
-		if n := g.inject.n.Load(); n != 0 {
+		if n := g.inject.q.Len(); n != 0 {
 			errs = append(errs, fmt.Errorf("ringloop: multi.StealGroup.Close: %d callbacks left in the injection queue", n))
 		}
 		g.closeErr = errors.Join(errs...)

@@ -137,7 +137,7 @@ func TestStealGroupBurstsNotStranded(t *testing.T) {
 				for ran.Load() != want {
 					if time.Now().After(deadline) {
 						t.Fatalf("round %d: %d of %d callbacks ran: stranded (idle=%b searching=%d inject=%d)",
-							r, ran.Load(), want, g.idle.Load(), g.searching.Load(), g.inject.n.Load())
+							r, ran.Load(), want, g.idle.Load(), g.searching.Load(), g.inject.q.Len())
 					}
 					runtime.Gosched()
 				}
