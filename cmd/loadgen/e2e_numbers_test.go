@@ -8,17 +8,12 @@ package main
 // -interval line before the header or passed off as a full interval.
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/csv"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -33,35 +28,13 @@ import (
 func TestInterruptLeavesNoMisleadingRows(t *testing.T) {
 	dir := t.TempDir()
 	jsonP, csvP, benchP, profD := filepath.Join(dir, "i.json"), filepath.Join(dir, "i.csv"), filepath.Join(dir, "i.txt"), filepath.Join(dir, "prof")
-	cmd := exec.Command(loadgenBin(t), "-variants", "mpsc,mutex,chan", "-duration", "2s", "-warmup", "20ms", "-count", "1",
+	r := interruptWhen(t, func(l string) bool { return strings.Contains(l, "threadsafe/mutex run=0") },
+		"-variants", "mpsc,mutex,chan", "-duration", "2s", "-warmup", "20ms", "-count", "1",
 		"-interval", "50ms", "-json", jsonP, "-csv", csvP, "-bench", benchP, "-profile", profD)
-	var se bytes.Buffer
-	cmd.Stderr = &se
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
+	if r.code != exitInterrupted {
+		t.Fatalf("exit %d, want %d\nstderr: %s", r.code, exitInterrupted, r.stderr)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var so bytes.Buffer
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		so.WriteString(sc.Text() + "\n")
-		if strings.Contains(sc.Text(), "threadsafe/mutex run=0") {
-			break
-		}
-	}
-	cmd.Process.Signal(syscall.SIGINT)
-	for sc.Scan() {
-		so.WriteString(sc.Text() + "\n")
-	}
-	err = cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
-		t.Fatalf("exit: %v, want %d\nstderr: %s", err, exitInterrupted, se.String())
-	}
-	out, stderr := so.String(), se.String()
+	out, stderr := r.stdout, r.stderr
 	t.Logf("stdout:\n%s\nstderr:\n%s", out, stderr)
 
 	// The table: chan's row says it was not measured and holds no number.

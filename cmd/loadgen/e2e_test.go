@@ -88,6 +88,47 @@ func runBin(t *testing.T, args ...string) execResult {
 	return r
 }
 
+// interruptWhen runs loadgen with args, reads its stdout line by line until
+// when reports a line, then sends SIGINT, reads the rest and waits. wall is
+// the time from the signal to the exit. It stops reading for when at the end
+// of stdout too (the run finished first), and still signals.
+func interruptWhen(t *testing.T, when func(line string) bool, args ...string) execResult {
+	t.Helper()
+	cmd := exec.Command(loadgenBin(t), args...)
+	var so, se bytes.Buffer
+	cmd.Stderr = &se
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		so.WriteString(sc.Text() + "\n")
+		if when(sc.Text()) {
+			break
+		}
+	}
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGINT)
+	for sc.Scan() {
+		so.WriteString(sc.Text() + "\n")
+	}
+	err = cmd.Wait()
+	r := execResult{stdout: so.String(), stderr: se.String(), wall: time.Since(start)}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	default:
+		t.Fatalf("loadgen %v: %v", args, err)
+	}
+	return r
+}
+
 // short is the common quick-run configuration.
 var short = []string{"-duration", "200ms", "-warmup", "50ms"}
 
@@ -455,40 +496,17 @@ func TestEveryWorkload(t *testing.T) {
 func TestSIGINT(t *testing.T) {
 	dir := t.TempDir()
 	jsonP, benchP := filepath.Join(dir, "p.json"), filepath.Join(dir, "p.txt")
-	cmd := exec.Command(loadgenBin(t), "-variants", "mpsc,mutex", "-duration", "300ms", "-warmup", "20ms", "-count", "50",
-		"-interval", "50ms", "-json", jsonP, "-bench", benchP)
-	var se bytes.Buffer
-	cmd.Stderr = &se
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	// The -interval lines show progress: interrupt once mutex's first run
 	// is under way (mpsc's first run is then complete), however slow the
 	// machine.
-	var so bytes.Buffer
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		so.WriteString(sc.Text() + "\n")
-		if strings.Contains(sc.Text(), "threadsafe/mutex run=0") {
-			break
-		}
+	r := interruptWhen(t, func(l string) bool { return strings.Contains(l, "threadsafe/mutex run=0") },
+		"-variants", "mpsc,mutex", "-duration", "300ms", "-warmup", "20ms", "-count", "50",
+		"-interval", "50ms", "-json", jsonP, "-bench", benchP)
+	if r.wall > 5*time.Second {
+		t.Errorf("took %v to stop after SIGINT", r.wall)
 	}
-	start := time.Now()
-	cmd.Process.Signal(syscall.SIGINT)
-	for sc.Scan() {
-		so.WriteString(sc.Text() + "\n")
-	}
-	err = cmd.Wait()
-	if took := time.Since(start); took > 5*time.Second {
-		t.Errorf("took %v to stop after SIGINT", took)
-	}
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
-		t.Fatalf("exit: %v, want %d\nstderr: %s", err, exitInterrupted, se.String())
+	if r.code != exitInterrupted {
+		t.Fatalf("exit %d, want %d\nstderr: %s", r.code, exitInterrupted, r.stderr)
 	}
 	f, err := results.ReadFile(jsonP)
 	if err != nil {
@@ -510,8 +528,8 @@ func TestSIGINT(t *testing.T) {
 	if total < 1 || total >= 100 {
 		t.Errorf("%d runs recorded, want some but not all 100", total)
 	}
-	if !strings.Contains(so.String(), "PARTIAL") {
-		t.Errorf("table does not say partial:\n%s", so.String())
+	if !strings.Contains(r.stdout, "PARTIAL") {
+		t.Errorf("table does not say partial:\n%s", r.stdout)
 	}
 	raw, _ := os.ReadFile(benchP)
 	if !strings.Contains(string(raw), "partial: true") {

@@ -1,16 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/csv"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -211,37 +207,17 @@ func TestSweepBadInput(t *testing.T) {
 func TestSweepSIGINT(t *testing.T) {
 	dir := t.TempDir()
 	jsonP := filepath.Join(dir, "p.json")
-	cmd := exec.Command(loadgenBin(t), sweepArgs("-variants", "mpsc", "-rates", "1k,2k,3k,4k,5k", "-duration", "300ms", "-interval", "50ms", "-json", jsonP)...)
-	var se bytes.Buffer
-	cmd.Stderr = &se
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	// Interval lines come in run order: once the second rate's null run
 	// reports, the first rate is complete.
-	sc := bufio.NewScanner(stdout)
-	var so bytes.Buffer
 	nullLines := 0
-	for sc.Scan() {
-		so.WriteString(sc.Text() + "\n")
-		if strings.Contains(sc.Text(), "threadsafe/null run=0") {
-			if nullLines++; nullLines > 6 {
-				break
-			}
+	r := interruptWhen(t, func(l string) bool {
+		if strings.Contains(l, "threadsafe/null run=0") {
+			nullLines++
 		}
-	}
-	cmd.Process.Signal(syscall.SIGINT)
-	for sc.Scan() {
-		so.WriteString(sc.Text() + "\n")
-	}
-	err = cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
-		t.Fatalf("exit %v, want %d\n%s", err, exitInterrupted, se.String())
+		return nullLines > 6
+	}, sweepArgs("-variants", "mpsc", "-rates", "1k,2k,3k,4k,5k", "-duration", "300ms", "-interval", "50ms", "-json", jsonP)...)
+	if r.code != exitInterrupted {
+		t.Fatalf("exit %d, want %d\n%s", r.code, exitInterrupted, r.stderr)
 	}
 	f, err := results.ReadFile(jsonP)
 	if err != nil {
@@ -254,8 +230,8 @@ func TestSweepSIGINT(t *testing.T) {
 	if last := sw.Steps[len(sw.Steps)-1]; len(sw.Steps) > 1 && !last.Partial {
 		t.Errorf("the interrupted step is not marked partial: %+v", last)
 	}
-	if !strings.Contains(so.String(), "PARTIAL") {
-		t.Errorf("table does not say partial:\n%s", so.String())
+	if !strings.Contains(r.stdout, "PARTIAL") {
+		t.Errorf("table does not say partial:\n%s", r.stdout)
 	}
 }
 
