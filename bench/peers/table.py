@@ -5,9 +5,15 @@ Reads Go benchmark output (go test -bench, peers.py, bench/peers/run's raw
 file), takes the median of every benchmark's samples, and prints one row per
 peer workload: ringloop's best variant and its default, goja, CPython asyncio,
 uvloop, Node (peers.js), and the ratios peer / ringloop-best ("x faster"); then, when the input
-holds BenchmarkGroup lines, the group's throughput at N loops relative to 1.
+holds BenchmarkGroup lines, the group's throughput at N loops relative to 1; then, when it
+holds CallSoonThreadsafe lines, the inboxes' ratios per producer count; then the lock-free
+path's targets. The last two are medians of per-round ratios (first and third quartiles in
+brackets): each ratio divides two benchmarks of the same round, so a round measured in a
+slow placement of the VM's vCPUs moves both sides (a round is one pass of the Go benchmarks
+and the peers that follow it, as bench/peers/run interleaves them; a name seen again starts
+the next round).
 
-Usage: table.py FILE... [-md]
+Usage: table.py FILE...
 
 Go benchmark names are matched per workload by the regexps in ROWS below; the
 "default" regexp picks ringloop's default configuration among them (sched's
@@ -48,6 +54,118 @@ ROWS = [
     ("wakeup/waker=blocks p99", "p99-ns", r"^Wakeup/.*waker=blocks$", r"variant=chan-yield/thread=unlocked/", None),
     ("wakeup/waker=blocks p99.9", "p999-ns", r"^Wakeup/.*waker=blocks$", r"variant=chan-yield/thread=unlocked/", None),
 ]
+
+
+def read_rounds(files):
+    """Per-round samples: a list of {(name, unit): value}, in file order."""
+    rounds = []
+    cur = None
+    for fn in files:
+        with open(fn) as f:
+            for line in f:
+                m = LINE.match(line.strip())
+                if not m:
+                    continue
+                name, rest = m.group(1), m.group(3).split()
+                vals = {}
+                for i in range(0, len(rest) - 1, 2):
+                    try:
+                        vals[rest[i + 1]] = float(rest[i])
+                    except ValueError:
+                        pass
+                if cur is None or any((name, u) in cur for u in vals):
+                    cur = {}
+                    rounds.append(cur)
+                for u, v in vals.items():
+                    cur[(name, u)] = v
+    return rounds
+
+
+def quartiles(xs):
+    """median, first and third quartile (the samples' own values, nearest rank)."""
+    xs = sorted(xs)
+    n = len(xs)
+    return statistics.median(xs), xs[(n - 1) // 4], xs[(3 * n - 1) // 4 if n > 1 else 0]
+
+
+def round_ratios(rounds, num, den, num_unit="ns/op", den_unit="ns/op"):
+    """The per-round ratios num/den over the rounds that hold both."""
+    out = []
+    for r in rounds:
+        a, b = r.get((num, num_unit)), r.get((den, den_unit))
+        if a is not None and b:
+            out.append(a / b)
+    return out
+
+
+def fmt_q(xs):
+    if not xs:
+        return "-"
+    m, q1, q3 = quartiles(xs)
+    return "%.2f [%.2f-%.2f]" % (m, q1, q3)
+
+
+def inbox_table(rounds):
+    """CallSoonThreadsafe in the loop: the default inbox against the mutex and xsync4 ones."""
+    ps = sorted({int(n.rsplit("=", 1)[1]) for r in rounds for (n, u) in r
+                 if n.startswith("CallSoonThreadsafe/variant=mpsc/producers=")})
+    if not ps:
+        return
+    print()
+    print("| producers | mpsc / mutex, wall | mpsc / mutex, CPU | mpsc / xsync4, wall | mpsc / xsync4, CPU "
+          "| mpsc-seq / mutex, wall |")
+    print("|---|---|---|---|---|---|")
+    for p in ps:
+        name = "CallSoonThreadsafe/variant=%s/producers=%d"
+        cells = [fmt_q(round_ratios(rounds, name % ("mpsc", p), name % (other, p), unit, unit))
+                 for other, unit in (("mutex", "ns/op"), ("mutex", "cpu-ns/op"), ("xsync4", "ns/op"),
+                                     ("xsync4", "cpu-ns/op"))]
+        cells.append(fmt_q(round_ratios(rounds, name % ("mpsc-seq", p), name % ("mutex", p))))
+        print("| %d | %s |" % (p, " | ".join(cells)))
+
+
+# The lock-free path's targets: (what, numerator, denominator, bound, "<=" or ">=").
+# Every ratio is per round (see the module doc); ns/op throughout (peers report wall time).
+TARGETS = [
+    ("CallSoonThreadsafe mpsc / mutex, 1 producer", "CallSoonThreadsafe/variant=mpsc/producers=1",
+     "CallSoonThreadsafe/variant=mutex/producers=1", 1.0, "<="),
+] + [
+    ("CallSoonThreadsafe mpsc / mutex, %d producers" % p, "CallSoonThreadsafe/variant=mpsc/producers=%d" % p,
+     "CallSoonThreadsafe/variant=mutex/producers=%d" % p, 0.8, "<=") for p in (2, 4, 8)
+] + [
+    ("CallSoonThreadsafe mpsc / xsync4, %d producer%s" % (p, "s" if p > 1 else ""),
+     "CallSoonThreadsafe/variant=mpsc/producers=%d" % p, "CallSoonThreadsafe/variant=xsync4/producers=%d" % p,
+     0.6, "<=") for p in (1, 2, 4, 8)
+] + [
+    ("Inbox mpsc / xsync4, 1 producer", "Inbox/variant=mpsc/producers=1", "Inbox/variant=xsync4/producers=1", 0.9, "<="),
+    ("Inbox mpsc / xsync4, 4 producers", "Inbox/variant=mpsc/producers=4", "Inbox/variant=xsync4/producers=4", 0.9, "<="),
+    ("Inbox mpsc / Floor xadd, 4 producers", "Inbox/variant=mpsc/producers=4", "Floor/op=xadd/producers=4", 3.0, "<="),
+    ("CallSoon (Post) / Floor call", "CallSoon/variant=mpsc", "Floor/op=call", 3.0, "<="),
+    ("Future round trip, 1 callback, unpooled / Node Promise + then", "Future/op=roundtrip/callbacks=1",
+     "Peer/runtime=node/workload=future_roundtrip/callbacks=1", 1.0, "<="),
+    ("uvloop / ringloop, timers with 1e5 pending", "Peer/runtime=uvloop/workload=timers/pending=1e5",
+     "Timers/pending=1e5", 10.0, ">="),
+    ("uvloop / ringloop, task spawn", "Peer/runtime=uvloop/workload=task_spawn", "Task/op=spawn/coro=coro", 8.0, ">="),
+    ("Task await-pending / Floor coroswitch", "Task/op=await-pending/coro=coro", "Floor/op=coroswitch", 3.0, "<="),
+]
+
+
+def targets_table(rounds):
+    rows = []
+    for what, num, den, bound, op in TARGETS:
+        xs = round_ratios(rounds, num, den)
+        if not xs:
+            continue
+        m = quartiles(xs)[0]
+        ok = m <= bound if op == "<=" else m >= bound
+        rows.append("| %s | %s | %s %.1f | %s | %d |" % (what, fmt_q(xs), op, bound, "met" if ok else "missed", len(xs)))
+    if not rows:
+        return
+    print()
+    print("| target | median per-round ratio [q1-q3] | bound | verdict | rounds |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        print(r)
 
 
 def read(files):
@@ -119,6 +237,9 @@ def main(argv):
             fmt_ns(py["node"]), ratio(py["uvloop"], bv), ratio(py["node"], bv), ratio(goja, bv),
             ratio(py["asyncio"], bv)))
     group_table(names.get("ns/op", {}))
+    rounds = read_rounds(files)
+    inbox_table(rounds)
+    targets_table(rounds)
     return 0
 
 
