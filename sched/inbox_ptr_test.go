@@ -2,6 +2,7 @@ package sched
 
 import (
 	"reflect"
+	"runtime"
 	"testing"
 	"time"
 	"unsafe"
@@ -144,5 +145,40 @@ func TestPtrInboxTagRoundTrip(t *testing.T) {
 	}
 	if !in.empty() {
 		t.Error("inbox not empty after draining everything")
+	}
+}
+
+// A queued Handle whose only reference is the inbox's tagged word (the caller
+// dropped it) survives collections: the word points inside the Handle, which
+// the collector treats as a reference to it.
+func TestPtrInboxTaggedHandleSurvivesGC(t *testing.T) {
+	l := newLoop(t, WithInbox("mpsc"))
+	const n = 20_000
+	ran, sum := 0, 0
+	done := make(chan struct{})
+	go func() { // off the loop goroutine: through the inbox
+		defer close(done)
+		for i := 0; i < n; i++ {
+			k := i // each closure its own object, so a freed Handle would run the wrong one
+			if _, err := l.CallSoonThreadsafe(func() { ran++; sum += k }); err != nil {
+				t.Error(err)
+				return
+			}
+			if i%4096 == 0 {
+				runtime.GC()
+			}
+		}
+	}()
+	<-done
+	for i := 0; i < 3; i++ {
+		runtime.GC()
+		_ = make([]byte, 1<<20) // churn the heap the dropped Handles would be reused from
+	}
+	l.PostThreadsafe(l.Stop)
+	if err := l.RunForever(); err != nil {
+		t.Fatal(err)
+	}
+	if ran != n || sum != n*(n-1)/2 {
+		t.Fatalf("ran %d of %d queued handles, sum %d want %d", ran, n, sum, n*(n-1)/2)
 	}
 }
