@@ -14,7 +14,8 @@ package ringbuf
 // (consumer) single-consumer (the current linker) ring of segment pointers,
 // so a queue in steady state allocates nothing. Segments retired while the
 // ring is full (after a burst) go to a sync.Pool, which the linker tries
-// before allocating.
+// before allocating. The chain's code (segmentFor, link, advance) lives in
+// segchain.go, shared with PtrMPSC; this file holds the slots' protocol.
 //
 // # Invariants
 //
@@ -108,8 +109,6 @@ package ringbuf
 // instruction between the producer's publish and its load.
 
 import (
-	"runtime"
-	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/cpu"
@@ -130,14 +129,6 @@ type mpscSlot[T any] struct {
 	val T
 }
 
-type segment[T any] struct {
-	base  atomic.Uint64              // first ticket; written by the linker only
-	prev  atomic.Pointer[segment[T]] // predecessor, for producers walking back
-	next  atomic.Pointer[segment[T]] // successor, for the consumer
-	slots []mpscSlot[T]              // len S; never resized
-	_     [0]func()                  // not comparable
-}
-
 // MPSC is an unbounded (or soft-bounded) multi-producer single-consumer FIFO.
 // Push may be called from any goroutine; Pop, Drain, DrainTo and Empty only
 // from the one consumer goroutine. Create it with NewMPSC.
@@ -147,25 +138,19 @@ type MPSC[T any] struct {
 	_    cpu.CacheLinePad
 
 	// read-mostly, producers: written once per segment by the linker
-	tailSeg  atomic.Pointer[segment[T]]
-	poolR    atomic.Uint64 // linker-owned read index into pool (linkers are serialised, I3)
-	mask     uint64        // S-1, read-only
-	capacity uint64        // bounded modes, read-only
-	mode     uint8         // claim mode, read-only
-	bounded  bool          // read-only
-	pool     []atomic.Pointer[segment[T]]
-	overflow sync.Pool // *segment[T] retired while pool was full; consumer Puts, linker Gets
-	_        cpu.CacheLinePad
+	mode                 uint8  // claim mode, read-only (first: Push reads it with tailSeg and mask, one line)
+	bounded              bool   // read-only
+	capacity             uint64 // bounded modes, read-only
+	segTail[mpscSlot[T]]        // tailSeg, poolR, mask, pool, overflow (segchain.go)
+	_                    cpu.CacheLinePad
 
 	headPub atomic.Uint64 // consumer publishes head after a batch
 	_       cpu.CacheLinePad
 
 	// consumer only
-	head    uint64
-	headEnd uint64 // headSeg's base + S
-	headSeg *segment[T]
-	poolW   uint64
-	_       cpu.CacheLinePad
+	head                 uint64
+	segHead[mpscSlot[T]] // headEnd, headSeg, poolW (segchain.go)
+	_                    cpu.CacheLinePad
 }
 
 // NewMPSC returns an empty queue configured by opts. The error names a bad
@@ -179,11 +164,12 @@ func NewMPSC[T any](opts ...Option) (*MPSC[T], error) {
 		return nil, err
 	}
 	q := &MPSC[T]{
-		mask:     uint64(c.segSize - 1),
 		capacity: uint64(c.capacity),
 		bounded:  c.bounded,
-		pool:     make([]atomic.Pointer[segment[T]], c.keepFree),
 	}
+	q.mask = uint64(c.segSize - 1)
+	q.pool = make([]atomic.Pointer[segment[mpscSlot[T]]], c.keepFree)
+	q.fresh = q.newSegment
 	switch {
 	case c.casClaim:
 		q.mode = claimCAS
@@ -205,8 +191,8 @@ func NewMPSC[T any](opts ...Option) (*MPSC[T], error) {
 // newSegment allocates a segment for base b, its slots unpublished (I4):
 // the zeroed memory already is, except for ticket 2^64-1, whose published
 // value would be 0. No per-slot initialisation (it cost an XCHG per slot).
-func (q *MPSC[T]) newSegment(b uint64) *segment[T] {
-	s := &segment[T]{slots: make([]mpscSlot[T], q.mask+1)}
+func (q *MPSC[T]) newSegment(b uint64) *segment[mpscSlot[T]] {
+	s := &segment[mpscSlot[T]]{slots: make([]mpscSlot[T], q.mask+1)}
 	if last := b + q.mask; last == ^uint64(0) {
 		s.slots[q.mask].seq.Store(1) // != last+1 == 0; before base is published
 	}
@@ -272,82 +258,8 @@ func (q *MPSC[T]) claimCAS() (uint64, bool) {
 	}
 }
 
-// segmentFor returns the live segment holding ticket t, linking it if t is
-// its first ticket (I3), or waiting for its linker otherwise.
-func (q *MPSC[T]) segmentFor(t uint64) *segment[T] {
-	want := t &^ q.mask
-	size := int64(q.mask + 1)
-	for spins := 0; ; spins++ {
-		s := q.tailSeg.Load() // pairs with tailSeg.Store in link
-		b := s.base.Load()    // pairs with base.Store in link
-		d := int64(want - b)
-		switch {
-		case d == 0:
-			return s
-		case d < 0:
-			// tailSeg is past our segment: walk back. Every segment from ours
-			// to s is alive (I2), so every prev on the way is set and valid.
-			for s.base.Load() != want {
-				s = s.prev.Load()
-			}
-			return s
-		case d == size && t == want:
-			return q.link(s, want)
-		}
-		// Our segment's linker is between its claim and its link. It is
-		// another producer, never the consumer: yield so it can run.
-		if spins > 8 {
-			runtime.Gosched()
-		}
-	}
-}
-
-// link makes a segment with base want the new tail after p. Only the holder
-// of ticket want calls it, with p == tailSeg and p.base == want-S (I3).
-func (q *MPSC[T]) link(p *segment[T], want uint64) *segment[T] {
-	var n *segment[T]
-	r := q.poolR.Load() // linker-owned; serialised by the tailSeg Store/Load chain
-	cell := &q.pool[r%uint64(len(q.pool))]
-	if n = cell.Load(); n != nil { // pairs with cell.Store in advance
-		cell.Store(nil) // hands the cell back; pairs with cell.Load in advance
-		q.poolR.Store(r + 1)
-	} else if x, ok := q.overflow.Get().(*segment[T]); ok {
-		n = x // a segment retired while the pool was full (burst)
-	}
-	if n != nil {
-		n.next.Store(nil)
-		n.prev.Store(p)
-		n.base.Store(want) // publishes the reused segment's identity
-	} else {
-		n = q.newSegment(want)
-		n.prev.Store(p)
-	}
-	q.tailSeg.Store(n) // publishes n to producers; pairs with the Loads in Push/segmentFor
-	p.next.Store(n)    // publishes n to the consumer; pairs with next.Load in advance (after tailSeg: I5)
-	return n
-}
-
-// advance moves the consumer from a finished head segment to its successor,
-// retiring the old one. It reports false if the successor is not linked yet.
-func (q *MPSC[T]) advance() bool {
-	s := q.headSeg
-	n := s.next.Load() // pairs with next.Store in link
-	if n == nil {
-		return false
-	}
-	q.headSeg = n
-	q.headEnd += q.mask + 1
-	s.prev.Store(nil) // no producer reads it any more (I2); stops chains of dropped segments
-	cell := &q.pool[q.poolW%uint64(len(q.pool))]
-	if cell.Load() == nil { // pairs with cell.Store(nil) in link
-		cell.Store(s) // hands s (slots cleared) to a future linker; pairs with cell.Load in link
-		q.poolW++
-	} else {
-		// After a burst: keep s for reuse as long as the GC lets us.
-		q.overflow.Put(s)
-	}
-	return true
-}
+// advance moves the consumer to the next segment (segchain.go).
+func (q *MPSC[T]) advance() bool { return q.segHead.advance(&q.segTail) }
 
 // Pop removes and returns the oldest element. Consumer only. It reports false
 // when the queue is empty or the next element is claimed but not yet

@@ -22,8 +22,8 @@ package ringbuf
 // is t&^mask; segments are linked base-ascending from the consumer's headSeg
 // to the producers' tailSeg, each pointing back to its predecessor; retired
 // segments return to linkers through pool (then a sync.Pool). The segment
-// machinery is MPSC's, invariants I2, I3, I5 and I6 unchanged; I1 and I4
-// become:
+// chain is MPSC's own code (segchain.go), invariants I2, I3, I5 and I6
+// unchanged; I1 and I4 become:
 //
 //	P1 head <= tail. Every ticket in [head, tail) was claimed by exactly one
 //	   Push, which publishes it exactly once; the consumer consumes tickets
@@ -72,21 +72,15 @@ package ringbuf
 import (
 	"fmt"
 	"reflect"
-	"runtime"
-	"sync"
 	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/cpu"
 )
 
-type ptrSegment struct {
-	base  atomic.Uint64              // first ticket; written by the linker only
-	prev  atomic.Pointer[ptrSegment] // predecessor, for producers walking back
-	next  atomic.Pointer[ptrSegment] // successor, for the consumer
-	slots []unsafe.Pointer           // len S; nil = unpublished (P4); never resized
-	_     [0]func()                  // not comparable
-}
+// ptrSegment is a segment of the chain (segchain.go) whose slots are the
+// elements themselves: nil = unpublished (P4).
+type ptrSegment = segment[unsafe.Pointer]
 
 // PtrMPSC is an unbounded multi-producer single-consumer FIFO of
 // pointer-shaped elements (see NewPtrMPSC). Push may be called from any
@@ -106,19 +100,13 @@ type ptrCore struct {
 	_    cpu.CacheLinePad
 
 	// read-mostly, producers: written once per segment by the linker
-	tailSeg  atomic.Pointer[ptrSegment]
-	poolR    atomic.Uint64 // linker-owned read index into pool (linkers are serialised, I3)
-	mask     uint64        // S-1, read-only
-	pool     []atomic.Pointer[ptrSegment]
-	overflow sync.Pool // *ptrSegment retired while pool was full; consumer Puts, linker Gets
-	_        cpu.CacheLinePad
+	segTail[unsafe.Pointer] // tailSeg, poolR, mask, pool, overflow (segchain.go)
+	_                       cpu.CacheLinePad
 
 	// consumer only
-	head    uint64
-	headEnd uint64 // headSeg's base + S
-	headSeg *ptrSegment
-	poolW   uint64
-	_       cpu.CacheLinePad
+	head                    uint64
+	segHead[unsafe.Pointer] // headEnd, headSeg, poolW (segchain.go)
+	_                       cpu.CacheLinePad
 }
 
 // NewPtrMPSC returns an empty queue of T, which must be pointer-shaped: a
@@ -150,6 +138,7 @@ func NewPtrMPSC[T any](opts ...Option) (*PtrMPSC[T], error) {
 func (q *ptrCore) init(c config) {
 	q.mask = uint64(c.segSize - 1)
 	q.pool = make([]atomic.Pointer[ptrSegment], c.keepFree)
+	q.fresh = q.newSegment
 	s := q.newSegment(c.startTicket)
 	q.tail.Store(c.startTicket)
 	q.head = c.startTicket
@@ -188,77 +177,8 @@ func (q *ptrCore) push(p unsafe.Pointer) {
 
 func nilPush() { panic("ringloop: ringbuf.PtrMPSC.Push of a nil element") }
 
-// segmentFor is MPSC.segmentFor: the live segment holding ticket t, linking
-// it if t is its first ticket (I3), or waiting for its linker otherwise.
-func (q *ptrCore) segmentFor(t uint64) *ptrSegment {
-	want := t &^ q.mask
-	size := int64(q.mask + 1)
-	for spins := 0; ; spins++ {
-		s := q.tailSeg.Load() // pairs with tailSeg.Store in link
-		b := s.base.Load()    // pairs with base.Store in link
-		d := int64(want - b)
-		switch {
-		case d == 0:
-			return s
-		case d < 0:
-			for s.base.Load() != want { // every segment from ours to s is alive (I2)
-				s = s.prev.Load()
-			}
-			return s
-		case d == size && t == want:
-			return q.link(s, want)
-		}
-		if spins > 8 { // our segment's linker is another producer: let it run
-			runtime.Gosched()
-		}
-	}
-}
-
-// link is MPSC.link: only the holder of ticket want calls it, with
-// p == tailSeg and p.base == want-S (I3).
-func (q *ptrCore) link(p *ptrSegment, want uint64) *ptrSegment {
-	var n *ptrSegment
-	r := q.poolR.Load() // linker-owned; serialised by the tailSeg Store/Load chain
-	cell := &q.pool[r%uint64(len(q.pool))]
-	if n = cell.Load(); n != nil { // pairs with cell.Store in advance
-		cell.Store(nil) // hands the cell back; pairs with cell.Load in advance
-		q.poolR.Store(r + 1)
-	} else if x, ok := q.overflow.Get().(*ptrSegment); ok {
-		n = x
-	}
-	if n != nil {
-		n.next.Store(nil)
-		n.prev.Store(p)
-		n.base.Store(want) // publishes the reused segment's identity
-	} else {
-		n = q.newSegment(want)
-		n.prev.Store(p)
-	}
-	q.tailSeg.Store(n) // publishes n to producers; pairs with the Loads in Push/segmentFor
-	p.next.Store(n)    // publishes n to the consumer; pairs with next.Load in advance (after tailSeg: I5)
-	return n
-}
-
-// advance is MPSC.advance: move to the successor segment, retiring the old
-// one (all its slots are nil again, P4). False if it is not linked yet.
-func (q *ptrCore) advance() bool {
-	s := q.headSeg
-	n := s.next.Load() // pairs with next.Store in link
-	if n == nil {
-		return false
-	}
-	q.headSeg = n
-	q.headEnd += q.mask + 1
-	s.prev.Store(nil)
-	cell := &q.pool[q.poolW%uint64(len(q.pool))]
-	if cell.Load() == nil { // pairs with cell.Store(nil) in link
-		cell.Store(s) // hands s to a future linker; pairs with cell.Load in link
-		q.poolW++
-	} else {
-		q.overflow.Put(s)
-	}
-	return true
-}
+// advance moves the consumer to the next segment (segchain.go).
+func (q *ptrCore) advance() bool { return q.segHead.advance(&q.segTail) }
 
 // Pop removes and returns the oldest element. Consumer only. It reports false
 // when the queue is empty or the next element is claimed but not yet
@@ -294,17 +214,35 @@ func (q *ptrCore) popSlow() unsafe.Pointer {
 // Drain pops up to max elements (max <= 0: every element published when
 // Drain reaches it, at most DrainAll) and calls fn on each in order. It
 // returns how many it popped. Consumer only; fn must not call Pop/Drain.
+//
+// The per-element step is written out here rather than calling pop: pop is
+// too large to inline (cost > 80), and a call per element is most of what
+// the consumer spends on a slot it finds in its cache. head moves before fn
+// runs, so a panicking fn leaves the queue consistent (the element it got is
+// consumed).
 func (q *PtrMPSC[T]) Drain(max int, fn func(T)) int {
 	limit := DrainAll
 	if max > 0 {
 		limit = max
 	}
+	c := &q.c
 	n := 0
-	for ; n < limit; n++ {
-		p := q.c.pop()
+	for n < limit {
+		h := c.head
+		if h == c.headEnd {
+			if !c.advance() {
+				break
+			}
+			continue
+		}
+		sl := &c.headSeg.slots[h&c.mask]
+		p := atomic.LoadPointer(sl) // pairs with publishPtr in push
 		if p == nil {
 			break
 		}
+		*sl = nil // P4
+		c.head = h + 1
+		n++
 		fn(fromWord[T](p))
 	}
 	return n

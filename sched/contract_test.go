@@ -136,7 +136,8 @@ func TestBoundedInboxFullBeforeRun(t *testing.T) {
 	}
 }
 
-// The fire-and-forget forms allocate nothing, for every inbox, once warm.
+// The fire-and-forget forms allocate nothing, for every inbox, once warm;
+// CallSoonThreadsafe allocates only its Handle.
 func TestPostZeroAlloc(t *testing.T) {
 	fn := func() {}
 	for _, in := range InboxVariants() {
@@ -154,6 +155,10 @@ func TestPostZeroAlloc(t *testing.T) {
 			}
 			if a := testing.AllocsPerRun(1000, func() { l.PostThreadsafe(fn) }); a != 0 {
 				t.Errorf("PostThreadsafe: %v allocs/op", a)
+			}
+			// The Handle the caller gets back is the only allocation.
+			if a := testing.AllocsPerRun(1000, func() { l.CallSoonThreadsafe(fn) }); a != 1 {
+				t.Errorf("CallSoonThreadsafe: %v allocs/op, want 1 (the Handle)", a)
 			}
 			l.Stop()
 			l.RunForever()

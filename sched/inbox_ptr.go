@@ -1,29 +1,54 @@
 package sched
 
-// The default inbox ("mpsc"): ringbuf.PtrMPSC of func(). A slot is the callback
-// itself (8 bytes, nil = not yet published), so a cache line carries 8
-// callbacks to the loop where the sequence-word MPSC ("mpsc-seq", inbox_mpsc.go) carries
-// 2.67 items {fn, h} behind their sequence words. Producers claim with one XADD
-// and publish with a plain MOV; the loop takes a batch with plain loads and
-// stores.
+// The default inbox ("mpsc"): ringbuf.PtrMPSC of one word per item. A slot is
+// the item itself (8 bytes, nil = not yet published), so a cache line carries 8
+// items to the loop where the sequence-word MPSC ("mpsc-seq", inbox_mpsc.go)
+// carries 2.67 items {fn, h} behind their sequence words. Producers claim with
+// one XADD and publish with a plain MOV; the loop takes a batch with plain loads
+// and stores.
 //
-// A Handle (CallSoonThreadsafe) travels as its method value h.runQueued: one
-// 16-byte allocation beside the Handle's own, on that path only; Post and
-// PostThreadsafe stay at zero. runQueued does what the loop's batch does for
-// a Handle item (the pending -> ran CAS, then fn) and names the handle for an
-// exception report while fn runs (Loop.queuedHandle).
+// The word is either a callback or a Handle, told apart by its low bit:
+//
+//	func() (Post*)                the func value's own word: a pointer to its
+//	                              funcval, whose first field is a code address,
+//	                              so it is pointer-aligned and its low bit is 0
+//	*Handle (CallSoonThreadsafe)  the Handle's address + handleTag (1): an
+//	                              interior pointer into the Handle, which the
+//	                              garbage collector follows like any other
+//
+// so a Handle is its own inbox element and CallSoonThreadsafe allocates only the
+// Handle it returns, as with every other inbox. The loop's drain undoes the tag
+// and puts an ordinary item{h: h} into ready, which runBatch runs, cancels and
+// reports exactly as for the other inboxes. Invariants: a func value's word is
+// never odd (TestFuncWordEven checks the kinds Go makes: top-level funcs,
+// closures, method values, generic instances, reflect.MakeFunc); a Handle is
+// pointer-aligned and larger than handleTag, so h+handleTag stays inside it.
 //
 // Loop.submit calls this inbox directly, not through the inbox interface
 // (Loop.ptrIn): the default's push is one direct, inlinable call.
 
-import "github.com/ringloop/ringloop/ringbuf"
+import (
+	"unsafe"
+
+	"github.com/ringloop/ringloop/ringbuf"
+)
+
+// handleTag marks a slot word that is a *Handle (+1), not a func value.
+const handleTag = 1
+
+// A Handle's address + handleTag must point inside the Handle, and its low bit
+// must be free (compile-time checks: a negative constant does not convert).
+const (
+	_ = uint(unsafe.Sizeof(Handle{}) - handleTag - 1)
+	_ = uint(unsafe.Alignof(Handle{}) - 2*handleTag)
+)
 
 type ptrInbox struct {
-	q *ringbuf.PtrMPSC[func()]
+	q *ringbuf.PtrMPSC[unsafe.Pointer]
 }
 
 func newPtrInbox() (*ptrInbox, error) {
-	q, err := ringbuf.NewPtrMPSC[func()]()
+	q, err := ringbuf.NewPtrMPSC[unsafe.Pointer]()
 	if err != nil {
 		return nil, err
 	}
@@ -33,11 +58,11 @@ func newPtrInbox() (*ptrInbox, error) {
 // pushItem is P1 of the sleep protocol for this inbox: the XADD inside Push is
 // the full fence before the producer's Load(state) (wakeup.go).
 func (m *ptrInbox) pushItem(it item) {
-	fn := it.fn
+	w := *(*unsafe.Pointer)(unsafe.Pointer(&it.fn))
 	if it.h != nil {
-		fn = it.h.runQueued
+		w = unsafe.Add(unsafe.Pointer(it.h), handleTag)
 	}
-	m.q.Push(fn)
+	m.q.Push(w)
 }
 
 // push never fails: the queue is unbounded.
@@ -46,7 +71,7 @@ func (m *ptrInbox) push(it item) bool { m.pushItem(it); return true }
 func (m *ptrInbox) pushWait(it item) { m.pushItem(it) }
 
 // drain moves items straight into ready's free slots, one contiguous run at a
-// time.
+// time, undoing the Handle tag.
 func (m *ptrInbox) drain(dst *fifo, max int) int {
 	total := 0
 	for {
@@ -58,11 +83,15 @@ func (m *ptrInbox) drain(dst *fifo, max int) int {
 		space = space[:lim]
 		n := 0
 		for n < lim {
-			fn, ok := m.q.Pop()
+			p, ok := m.q.Pop()
 			if !ok {
 				break
 			}
-			space[n] = item{fn: fn}
+			if uintptr(p)&handleTag != 0 {
+				space[n] = item{h: (*Handle)(unsafe.Add(p, -handleTag))}
+			} else {
+				space[n] = item{fn: *(*func())(unsafe.Pointer(&p))}
+			}
 			n++
 		}
 		dst.Commit(n)
@@ -76,14 +105,3 @@ func (m *ptrInbox) drain(dst *fifo, max int) int {
 // empty is PtrMPSC's Empty: one seq-cst load of the tail; a claimed but
 // unpublished slot reads as not empty (the Dekker-safe direction).
 func (m *ptrInbox) empty() bool { return m.q.Empty() }
-
-// runQueued runs a Handle that came through the pointer-slot inbox, as
-// runBatch runs a Handle item. Loop goroutine only.
-func (h *Handle) runQueued() {
-	if !h.state.CompareAndSwap(handlePending, handleRan) { // pairs with the CAS in Handle.Cancel
-		return
-	}
-	h.loop.queuedHandle = h
-	h.fn()
-	h.loop.queuedHandle = nil
-}

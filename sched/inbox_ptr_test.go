@@ -1,8 +1,11 @@
 package sched
 
 import (
+	"reflect"
+	"runtime"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // The sleep protocol over the pointer-slot inbox, whose slot publish is a plain
@@ -20,9 +23,9 @@ func TestNoLostWakeupPtrInbox(t *testing.T) {
 	}
 }
 
-// A Handle travels through the pointer-slot inbox as its method value: it still
-// runs once, a cancelled one never runs, and a panic in it is reported with the
-// Handle, as for every other inbox.
+// A Handle travels through the pointer-slot inbox as its own tagged address: it
+// still runs once, a cancelled one never runs, and a panic in it is reported
+// with the Handle, as for every other inbox.
 func TestPtrInboxHandles(t *testing.T) {
 	var reports []ExceptionContext
 	l := newLoop(t, WithInbox("mpsc"), WithExceptionHandler(func(c ExceptionContext) { reports = append(reports, c) }))
@@ -63,7 +66,119 @@ func TestPtrInboxHandles(t *testing.T) {
 	if len(reports) != 1 || reports[0].Handle != hPanic || reports[0].Panic != "in a queued handle" {
 		t.Fatalf("reports %+v, want one naming the panicking handle %p", reports, hPanic)
 	}
-	if l.queuedHandle != nil {
-		t.Error("queuedHandle left set after the report")
+}
+
+// The inbox tells a callback from a Handle by the word's low bit: every kind of
+// func value Go makes must have it clear (pushItem / drain in inbox_ptr.go).
+func TestFuncWordEven(t *testing.T) {
+	n := 0
+	var cl closer
+	fns := map[string]func(){
+		"top-level":       funcWordTopLevel,
+		"closure":         func() { n++ },
+		"method value":    cl.close,
+		"pointer method":  (&cl).closePtr,
+		"generic":         funcWordGeneric[int],
+		"generic closure": funcWordGenericClosure[string](),
+		"makefunc":        reflect.MakeFunc(reflect.TypeOf(func() {}), func([]reflect.Value) []reflect.Value { return nil }).Interface().(func()),
+	}
+	for name, fn := range fns {
+		if w := *(*uintptr)(unsafe.Pointer(&fn)); w&handleTag != 0 {
+			t.Errorf("%s: func word %#x has the handle tag bit set", name, w)
+		}
+	}
+	// Many closures of odd sizes, so the allocator's placements vary.
+	for i := 0; i < 1000; i++ {
+		b := byte(i)
+		fn := func() { n += int(b) }
+		if i%3 == 0 {
+			x, y := i, b
+			fn = func() { n += x + int(y) }
+		}
+		if w := *(*uintptr)(unsafe.Pointer(&fn)); w&handleTag != 0 {
+			t.Fatalf("closure %d: func word %#x has the handle tag bit set", i, w)
+		}
+	}
+}
+
+type closer struct{ b byte }
+
+func (c closer) close()     { _ = c.b }
+func (c *closer) closePtr() { c.b++ }
+
+func funcWordTopLevel() {}
+
+func funcWordGeneric[T any]() { var z T; _ = z }
+
+func funcWordGenericClosure[T any]() func() {
+	var z T
+	return func() { _ = z }
+}
+
+// Each drained word becomes the item it was pushed as: a Handle item for
+// CallSoonThreadsafe, a plain callback otherwise, in push order.
+func TestPtrInboxTagRoundTrip(t *testing.T) {
+	in, err := newPtrInbox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := func() {}
+	hs := []*Handle{{fn: fn}, {fn: fn}, {fn: fn}}
+	in.pushItem(item{h: hs[0]})
+	in.pushItem(item{fn: fn})
+	in.pushItem(item{h: hs[1]})
+	in.pushItem(item{h: hs[2]})
+	in.pushItem(item{fn: fn})
+	var dst fifo
+	if got := in.drain(&dst, 0); got != 5 {
+		t.Fatalf("drained %d, want 5", got)
+	}
+	want := []item{{h: hs[0]}, {fn: fn}, {h: hs[1]}, {h: hs[2]}, {fn: fn}}
+	for i, w := range want {
+		it := dst.Pop()
+		if it.h != w.h || (it.fn == nil) != (w.fn == nil) {
+			t.Errorf("item %d = %+v, want %+v", i, it, w)
+		}
+		if it.fn != nil && *(*uintptr)(unsafe.Pointer(&it.fn)) != *(*uintptr)(unsafe.Pointer(&fn)) {
+			t.Errorf("item %d: a different func came back", i)
+		}
+	}
+	if !in.empty() {
+		t.Error("inbox not empty after draining everything")
+	}
+}
+
+// A queued Handle whose only reference is the inbox's tagged word (the caller
+// dropped it) survives collections: the word points inside the Handle, which
+// the collector treats as a reference to it.
+func TestPtrInboxTaggedHandleSurvivesGC(t *testing.T) {
+	l := newLoop(t, WithInbox("mpsc"))
+	const n = 20_000
+	ran, sum := 0, 0
+	done := make(chan struct{})
+	go func() { // off the loop goroutine: through the inbox
+		defer close(done)
+		for i := 0; i < n; i++ {
+			k := i // each closure its own object, so a freed Handle would run the wrong one
+			if _, err := l.CallSoonThreadsafe(func() { ran++; sum += k }); err != nil {
+				t.Error(err)
+				return
+			}
+			if i%4096 == 0 {
+				runtime.GC()
+			}
+		}
+	}()
+	<-done
+	for i := 0; i < 3; i++ {
+		runtime.GC()
+		_ = make([]byte, 1<<20) // churn the heap the dropped Handles would be reused from
+	}
+	l.PostThreadsafe(l.Stop)
+	if err := l.RunForever(); err != nil {
+		t.Fatal(err)
+	}
+	if ran != n || sum != n*(n-1)/2 {
+		t.Fatalf("ran %d of %d queued handles, sum %d want %d", ran, n, sum, n*(n-1)/2)
 	}
 }

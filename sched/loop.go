@@ -59,13 +59,12 @@ type Loop struct {
 	// Loop goroutine only.
 	ready           fifo
 	timers          timerQueue
-	timerSeq        uint64  // next TimerHandle.seq
-	timersCancelled int     // cancelled TimerHandles still in the heap (counted == true)
-	notifies        uint64  // L4 observations of stNotified; see Close
-	iterations      uint64  // runOnce calls
-	lastDrain       int     // items the last iteration took from the inbox
-	sleeps          uint64  // waits entered (L3)
-	queuedHandle    *Handle // the Handle whose fn runs now, when it came through ptrInbox (runQueued); for reportPanic
+	timerSeq        uint64 // next TimerHandle.seq
+	timersCancelled int    // cancelled TimerHandles still in the heap (counted == true)
+	notifies        uint64 // L4 observations of stNotified; see Close
+	iterations      uint64 // runOnce calls
+	lastDrain       int    // items the last iteration took from the inbox
+	sleeps          uint64 // waits entered (L3)
 
 	// slowPost sends Post to postSlow: true in debug mode (the goroutine check)
 	// and while the loop is not running (drainBeforeRun); false only inside a
@@ -569,9 +568,6 @@ func (l *Loop) runBatchTimed(n int) (left int) {
 }
 
 func (l *Loop) reportPanic(r any, it item, stack []byte) {
-	if it.h == nil && l.queuedHandle != nil { // a Handle that came through ptrInbox
-		it.h, l.queuedHandle = l.queuedHandle, nil
-	}
 	fn := it.fn
 	if it.h != nil {
 		fn = it.h.fn
