@@ -519,12 +519,8 @@ func (t *Task[T]) markRetrieved() {
 	}
 }
 
-// boundStep returns stepTask as a func() (see taskCore.stepFunc). A closure
-// made here calls the shape-instantiated stepTask directly; a method value
-// (t.stepTask) would go through two wrapper frames, and the frames between the
-// dispatch and the coroutine switch are paid again as mispredicted returns after
-// every switch.
-func (t *Task[T]) boundStep() func() { return func() { t.stepTask() } }
+// boundStep returns stepTask as a func() (see taskCore.stepFunc).
+func (t *Task[T]) boundStep() func() { return t.stepTask }
 
 // stepTask is asyncio's __step: run the body until it suspends or returns. Loop
 // goroutine only; posted by CreateTask, Sleep(0), or registered with OnDone on the

@@ -115,7 +115,7 @@ func tasksOfSlow(l *Loop) *loopTasks {
 	lt, ok := loopTaskStates.Load(l)
 	if !ok {
 		lt = &loopTasks{loop: l}
-		lt.start = func() { lt.startNext() } // a literal, not the method value: no -fm wrapper frame above the first step
+		lt.start = lt.startNext
 		lt.hooks = coro.Hooks{
 			Enter: func(id uintptr) { registerGoroutine(id, l) },
 			Exit:  unregisterGoroutine,
