@@ -42,9 +42,9 @@ func BenchmarkRoundTrip(b *testing.B) {
 				if dispatch == "closure" {
 					// The loser design: a real closure per dispatch (what a method
 					// value f.runCallbacks would cost), measured beside the thunk.
-					saved := thunkOK
-					thunkOK = false
-					defer func() { thunkOK = saved }()
+					saved := thunkPC
+					thunkPC = 0
+					defer func() { thunkPC = saved }()
 				}
 				l := NewTestLoop()
 				noop := func(*Future[int]) {}
@@ -70,7 +70,7 @@ func BenchmarkComplete(b *testing.B) {
 	fs := make([]Future[int], 1024)
 	for i := range fs {
 		fs[i].loop = l
-		fs[i].bind()
+		fs[i].th = thunk{pc: thunkPC, r: &fs[i]}
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

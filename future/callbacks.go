@@ -169,14 +169,8 @@ func (f *Future[T]) runCallbacks() {
 	if more != nil {
 		n += len(more.cbs)
 	}
-	if n == 1 { // the common case, called right here: no invoke frame between the
-		// dispatch and the callback (a task's step switches stacks below it, and
-		// every frame between costs a mispredicted return after the switch)
-		if kinds&1 != 0 {
-			(*(*func())(unsafe.Pointer(&p0)))()
-		} else {
-			(*(*func(*Future[T]))(unsafe.Pointer(&p0)))(f)
-		}
+	if n == 1 {
+		f.invoke(p0, kinds&1 != 0)
 		return
 	}
 	f.runMany(&inl, kinds, more, n)

@@ -250,7 +250,7 @@ func Init[T any](f *Future[T], loop Loop) {
 	if loop == nil {
 		panic("ringloop: future.Init: nil Loop")
 	}
-	if f.loop != nil || f.th.f != nil || f.state.Load() != statePending { // pairs with nothing: f is not shared yet
+	if f.loop != nil || f.th.r != nil || f.state.Load() != statePending { // pairs with nothing: f is not shared yet
 		panic("ringloop: future.Init: the Future is not a zero Future")
 	}
 	f.init(loop)
@@ -258,16 +258,16 @@ func Init[T any](f *Future[T], loop Loop) {
 
 func (f *Future[T]) init(loop Loop) {
 	f.loop = loop
-	f.bind()
+	f.th = thunk{pc: thunkPC, r: f}
 	if debugLoops.Load() != 0 { // a debug loop exists (unretrieved.go); pairs with AddDebugLoops
 		recordCreation(unsafe.Pointer(f), loop)
 	}
 }
 
 // dispatcher returns the func() that runs f's callbacks on the loop. No allocation
-// on the fast path (the thunk is bound: th.pc != 0).
+// on the fast path (thunkPC != 0).
 func (f *Future[T]) dispatcher() func() {
-	if f.th.pc != 0 {
+	if thunkPC != 0 {
 		return thunkFunc(&f.th)
 	}
 	return closureOf(f) // fallback: allocates; see thunk.go
