@@ -41,3 +41,12 @@ func TestCreateTaskOneAllocation(t *testing.T) {
 		}
 	}
 }
+
+// A spawn's one allocation fits the 224-byte size class for Task[int]: the Coro
+// handle is the taskCore itself, the loop is reached through lt, and the body's
+// error waits in the cold part.
+func TestTaskAllocSize(t *testing.T) {
+	if s := unsafe.Sizeof(taskAlloc[int]{}); s > 224 {
+		t.Errorf("taskAlloc[int] is %d bytes, want <= 224 (size class 224; 256 before)", s)
+	}
+}

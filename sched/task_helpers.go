@@ -52,12 +52,12 @@ func (timeoutError) Is(target error) bool { return target == context.DeadlineExc
 // Sleep suspends the task for d on the loop's clock; d <= 0 yields one loop
 // iteration. It returns nil, or the cancellation if the task was cancelled.
 func (c *Coro) Sleep(d time.Duration) error {
-	t := c.t
+	t := c.core()
 	if d <= 0 {
 		return t.suspendOn(nil)
 	}
-	f := future.New[struct{}](t.loop)
-	h, err := t.loop.CallLater(d, func() { _ = f.SetResult(struct{}{}) }) // a cancelled f refuses; fine
+	f := future.New[struct{}](t.lt.loop)
+	h, err := t.lt.loop.CallLater(d, func() { _ = f.SetResult(struct{}{}) }) // a cancelled f refuses; fine
 	if err != nil {
 		return err
 	}
@@ -69,7 +69,7 @@ func (c *Coro) Sleep(d time.Duration) error {
 // waitDone is Wait for the helpers here (cut from stacks like the public API).
 func (c *Coro) waitDone(a future.Awaitable) error {
 	if !a.Done() {
-		if err := c.t.suspendOn(a); err != nil {
+		if err := c.core().suspendOn(a); err != nil {
 			return err
 		}
 	}
@@ -79,7 +79,7 @@ func (c *Coro) waitDone(a future.Awaitable) error {
 // WaitFor awaits a with a timeout; see the file comment.
 func WaitFor[T any](c *Coro, a AwaitableOf[T], timeout time.Duration) (T, error) {
 	var zero T
-	t := c.t
+	t := c.core()
 	if timeout <= 0 {
 		if a.Done() {
 			return a.Result()
@@ -87,7 +87,7 @@ func WaitFor[T any](c *Coro, a AwaitableOf[T], timeout time.Duration) (T, error)
 		// asyncio's _cancel_and_wait: cancel a, then wait on a private future
 		// that a's completion releases, so that cancelling this task cancels
 		// only that waiter (and reaches us as a cancellation), never a again.
-		waiter := future.New[struct{}](t.loop)
+		waiter := future.New[struct{}](t.lt.loop)
 		a.OnDone(func() { _ = waiter.SetResult(struct{}{}) }) // refused once cancelled: fine
 		a.Cancel("")
 		if err := c.waitDone(waiter); err != nil {
@@ -101,7 +101,7 @@ func WaitFor[T any](c *Coro, a AwaitableOf[T], timeout time.Duration) (T, error)
 	}
 	before := t.numCancels
 	expired := false
-	h, err := t.loop.CallLater(timeout, func() {
+	h, err := t.lt.loop.CallLater(timeout, func() {
 		expired = true
 		t.self.Cancel("")
 	})

@@ -253,10 +253,10 @@ func (t *taskCore) destroy(maySwitch bool) {
 			msg = "Task was destroyed but it is pending; its coroutine is parked (loop locked to its OS thread, closed outside a run)!"
 		}
 	}
-	t.loop.CallExceptionHandler(ExceptionContext{
+	t.lt.loop.CallExceptionHandler(ExceptionContext{
 		Message: msg,
 		Err:     fmt.Errorf("%w: %s", ErrTaskDestroyed, desc),
-		Loop:    t.loop,
+		Loop:    t.lt.loop,
 	})
 }
 
