@@ -468,8 +468,12 @@ func (l *Loop) runOnce() {
 	// 4. Due timers, in (when, seq) order; never early: when <= now.
 	if l.timers.len() > 0 {
 		now := l.Time()
-		for l.timers.len() > 0 && l.timers.top().when <= now {
-			t := l.timers.pop().t
+		for {
+			e, ok := l.timers.popDue(now)
+			if !ok {
+				break
+			}
+			t := e.t
 			cancelled := t.counted || t.state.Load() == handleCancelled
 			l.dropTimer(t)
 			if !cancelled {
