@@ -503,7 +503,7 @@ func (l *Loop) releaseFired() {
 	for _, t := range l.timersFired {
 		t.fn = nil
 	}
-	clear(l.timersFired) // one bulk clear, not a write barrier per slot
+	clear(l.timersFired) // one memclr, not a store per slot
 	l.timersFired = l.timersFired[:0]
 }
 

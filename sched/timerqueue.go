@@ -1,7 +1,5 @@
 package sched
 
-import "time"
-
 // timerQueue: the loop's timers, a FIFO of due timers in front of the 4-ary heap
 // (timerheap.go).
 //
@@ -24,6 +22,8 @@ import "time"
 //   - every pending timer has exactly one entry, in the FIFO or in the heap;
 //     e.t.inHeap is true for exactly those (the name predates the FIFO).
 //   - touched only by the loop goroutine (or the owner before Run).
+
+import "time"
 
 type timerQueue struct {
 	heap    timerHeap
