@@ -103,3 +103,72 @@ func TestTimerCallbacksReleased(t *testing.T) {
 	}
 	runtime.KeepAlive(keep)
 }
+
+// Cancels from another goroutine race the loop firing the same timers, across
+// slab boundaries: every timer runs at most once, a timer whose Cancel won never
+// runs, the rest all run, and the purge count returns to zero. Under -race this
+// also checks that releasing callbacks (fn = nil on the loop) races with nothing.
+func TestTimerCancelRacesFiring(t *testing.T) {
+	l := newLoop(t)
+	const n = 20 * timerSlabSize
+	runs := make([]int, n)
+	hs := make([]*TimerHandle, n)
+	for i := range n { // due over 1.3 ms, one per microsecond
+		hs[i], _ = l.CallLater(time.Duration(i)*time.Microsecond, func() { runs[i]++ })
+	}
+	// The canceller starts with the loop and walks from the last timer down while
+	// the loop fires from the first one up: the early cancels win, the late lose.
+	done := make(chan struct{})
+	l.Post(func() {
+		go func() {
+			defer close(done)
+			for i := n - 1; i >= 0; i -= 2 {
+				hs[i].Cancel()
+				runtime.Gosched()
+			}
+		}()
+	})
+	var check func()
+	check = func() {
+		select {
+		case <-done:
+			if l.timers.len() == 0 {
+				l.Stop()
+				return
+			}
+		default:
+		}
+		l.CallLater(20*time.Microsecond, check)
+	}
+	l.Post(check)
+	if err := l.RunForever(); err != nil {
+		t.Fatal(err)
+	}
+	// One more run drains the inbox (off-loop cancels hand their count to the loop).
+	l.Post(l.Stop)
+	if err := l.RunForever(); err != nil {
+		t.Fatal(err)
+	}
+	for i, h := range hs {
+		switch {
+		case runs[i] > 1:
+			t.Fatalf("timer %d ran %d times", i, runs[i])
+		case runs[i] == 0 && !h.Cancelled():
+			t.Fatalf("timer %d neither ran nor was cancelled", i)
+		case runs[i] == 0 && h.state.Load() != handleCancelled:
+			t.Fatalf("timer %d did not run, state %d", i, h.state.Load())
+		case i%2 == 0 && runs[i] == 0: // the canceller takes the odd ones (n is even)
+			t.Fatalf("timer %d was never cancelled but did not run", i)
+		}
+	}
+	won := 0
+	for i := 1; i < n; i += 2 {
+		if runs[i] == 0 {
+			won++
+		}
+	}
+	t.Logf("cancels that won: %d of %d", won, n/2)
+	if l.timersCancelled != 0 || l.timers.len() != 0 {
+		t.Fatalf("after draining: %d timers queued, timersCancelled = %d; want 0, 0", l.timers.len(), l.timersCancelled)
+	}
+}
