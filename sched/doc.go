@@ -38,8 +38,9 @@
 //
 // One iteration (runOnce in loop.go), asyncio's _run_once:
 //
-//  1. purge cancelled timers when more than 100 are pending and more than half
-//     of them are cancelled (asyncio's rule);
+//  1. drop the callbacks of the timers the last iteration ran; purge cancelled
+//     timers when more than 100 are pending and more than half of them are
+//     cancelled (asyncio's rule);
 //  2. if nothing is ready and the loop is not stopping, sleep until the next timer
 //     or a wakeup (the sleep protocol: wakeup.go, and docs/protocols.md in the
 //     repository);

@@ -87,8 +87,7 @@ func (h *Handle) String() string {
 // CallAt). Its heap bookkeeping fields belong to the loop goroutine.
 type TimerHandle struct {
 	Handle
-	when time.Duration // loop clock; immutable after scheduling
-	seq  uint64        // FIFO tie-break among equal whens; immutable
+	when time.Duration // loop clock; immutable after scheduling (the FIFO tie-break, seq, lives in the queue's entry)
 
 	// Owned by the loop goroutine.
 	inHeap  bool // the timer heap still holds an entry for this handle

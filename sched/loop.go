@@ -59,12 +59,14 @@ type Loop struct {
 	// Loop goroutine only.
 	ready           fifo
 	timers          timerQueue
-	timerSeq        uint64 // next TimerHandle.seq
-	timersCancelled int    // cancelled TimerHandles still in the heap (counted == true)
-	notifies        uint64 // L4 observations of stNotified; see Close
-	iterations      uint64 // runOnce calls
-	lastDrain       int    // items the last iteration took from the inbox
-	sleeps          uint64 // waits entered (L3)
+	timerSeq        uint64         // next timer's seq (timerEntry.seq)
+	timerAlloc      timerAlloc     // TimerHandles, a slab at a time (timeralloc.go)
+	timersFired     []*TimerHandle // fired by the last iteration's step 4; their fn is released in step 1
+	timersCancelled int            // cancelled TimerHandles still in the heap (counted == true)
+	notifies        uint64         // L4 observations of stNotified; see Close
+	iterations      uint64         // runOnce calls
+	lastDrain       int            // items the last iteration took from the inbox
+	sleeps          uint64         // waits entered (L3)
 
 	// slowPost sends Post to postSlow: true in debug mode (the goroutine check)
 	// and while the loop is not running (drainBeforeRun); false only inside a
@@ -342,13 +344,15 @@ func (l *Loop) callAt(when time.Duration, fn func(), method string, due bool) (*
 	if l.cfg.debug {
 		l.checkLoopGoroutine(method)
 	}
-	t := &TimerHandle{when: when, seq: l.timerSeq, inHeap: true}
+	t := l.timerAlloc.get()
 	t.fn, t.loop, t.timer = fn, l, t
+	t.when, t.inHeap = when, true
+	seq := l.timerSeq
 	l.timerSeq++
 	if due {
-		l.timers.pushDue(timerEntry{when: when, seq: t.seq, t: t})
+		l.timers.pushDue(timerEntry{when: when, seq: seq, t: t})
 	} else {
-		l.timers.push(timerEntry{when: when, seq: t.seq, t: t})
+		l.timers.push(timerEntry{when: when, seq: seq, t: t})
 	}
 	return t, nil
 }
@@ -433,7 +437,12 @@ func (l *Loop) RunForever() error {
 // runOnce is one iteration; see doc.go.
 func (l *Loop) runOnce() {
 	l.iterations++
-	// 1. Purge cancelled timers (asyncio's rule), and drop cancelled ones at the top.
+	// 1. Release the callbacks of the timers the last iteration ran (a retained
+	// handle keeps its slab alive, not its siblings' callbacks; timeralloc.go).
+	// Purge cancelled timers (asyncio's rule), and drop cancelled ones at the top.
+	if len(l.timersFired) > 0 {
+		l.releaseFired()
+	}
 	if n := l.timers.len(); n > minTimersForPurge && 2*l.timersCancelled > n {
 		l.purgeTimers()
 	}
@@ -458,12 +467,17 @@ func (l *Loop) runOnce() {
 	// 4. Due timers, in (when, seq) order; never early: when <= now.
 	if l.timers.len() > 0 {
 		now := l.Time()
-		for l.timers.len() > 0 && l.timers.top().when <= now {
-			t := l.timers.pop().t
+		for {
+			e, ok := l.timers.popDue(now)
+			if !ok {
+				break
+			}
+			t := e.t
 			cancelled := t.counted || t.state.Load() == handleCancelled
 			l.dropTimer(t)
 			if !cancelled {
 				l.ready.Push(item{h: &t.Handle})
+				l.timersFired = append(l.timersFired, t)
 			}
 		}
 	}
@@ -482,9 +496,23 @@ func (l *Loop) runOnce() {
 	}
 }
 
-// dropTimer updates the bookkeeping of a timer that left the heap.
+// releaseFired drops the callbacks of the timers fired by the last iteration: they
+// have run (step 5 runs all that step 4 made ready) and nothing reads fn again.
+func (l *Loop) releaseFired() {
+	for _, t := range l.timersFired {
+		t.fn = nil
+	}
+	clear(l.timersFired) // one memclr, not a store per slot
+	l.timersFired = l.timersFired[:0]
+}
+
+// dropTimer updates the bookkeeping of a timer that left the heap (fired or
+// cancelled); a cancelled timer's callback is released here.
 func (l *Loop) dropTimer(t *TimerHandle) {
 	t.inHeap = false
+	if t.state.Load() == handleCancelled {
+		t.fn = nil
+	}
 	if t.counted {
 		t.counted = false
 		l.timersCancelled--
@@ -494,7 +522,7 @@ func (l *Loop) dropTimer(t *TimerHandle) {
 func (l *Loop) purgeTimers() {
 	l.timers.filter(func(e *timerEntry) bool {
 		if e.t.state.Load() == handleCancelled {
-			e.t.inHeap, e.t.counted = false, false
+			e.t.inHeap, e.t.counted, e.t.fn = false, false, nil
 			return false
 		}
 		return true

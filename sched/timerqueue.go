@@ -16,9 +16,14 @@ package sched
 //   - due[dueHead:] is sorted by (when, seq); an entry goes to the FIFO only if it
 //     is due at scheduling (pushDue) and not before the FIFO's last entry, else to
 //     the heap.
+//   - due[:dueHead] are popped entries, not cleared one by one: they are cleared in
+//     bulk when the FIFO empties (popDue, pop), is compacted (pushDue) or filtered,
+//     so a popped handle stays reachable from here only until then.
 //   - every pending timer has exactly one entry, in the FIFO or in the heap;
 //     e.t.inHeap is true for exactly those (the name predates the FIFO).
 //   - touched only by the loop goroutine (or the owner before Run).
+
+import "time"
 
 type timerQueue struct {
 	heap    timerHeap
@@ -66,13 +71,37 @@ func (q *timerQueue) pop() timerEntry {
 	if !q.fromFIFO() {
 		return q.heap.pop()
 	}
+	return q.popFIFO()
+}
+
+// popFIFO removes the FIFO's head; the caller knows there is one.
+func (q *timerQueue) popFIFO() timerEntry {
 	x := q.due[q.dueHead]
-	q.due[q.dueHead] = timerEntry{}
 	q.dueHead++
-	if q.dueHead == len(q.due) { // empty: reuse the array from its start
+	if q.dueHead == len(q.due) { // empty: clear what was popped, reuse the array
+		clear(q.due)
 		q.due, q.dueHead = q.due[:0], 0
 	}
 	return x
+}
+
+// popDue removes and returns the earliest entry if it is due (when <= now): the
+// loop's step 4. The FIFO's head is tested first, against the heap's root only
+// when the heap holds anything: the path of a zero-delay timer.
+func (q *timerQueue) popDue(now time.Duration) (timerEntry, bool) {
+	if q.dueHead < len(q.due) {
+		e := &q.due[q.dueHead]
+		if len(q.heap.e) == 0 || e.less(&q.heap.e[0]) {
+			if e.when > now { // the clock went backwards (WithClock)
+				return timerEntry{}, false
+			}
+			return q.popFIFO(), true
+		}
+	}
+	if len(q.heap.e) > 0 && q.heap.e[0].when <= now {
+		return q.heap.pop(), true
+	}
+	return timerEntry{}, false
 }
 
 // filter keeps the entries for which keep returns true (the purge of cancelled

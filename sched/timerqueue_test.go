@@ -31,9 +31,18 @@ func TestTimerQueueOrder(t *testing.T) {
 				ref = append(ref, x)
 			case k < 7: // the clock moves, sometimes backwards (WithClock)
 				now += time.Duration(r.IntN(40) - 8)
-			case k < 9: // the loop fires what is due
-				for q.len() > 0 && q.top().when <= now {
-					got = append(got, q.pop().seq)
+			case k < 9: // the loop fires what is due, by popDue (step 4) or top+pop
+				if r.IntN(2) == 0 {
+					for q.len() > 0 && q.top().when <= now {
+						got = append(got, q.pop().seq)
+					}
+				} else {
+					for e, ok := q.popDue(now); ok; e, ok = q.popDue(now) {
+						got = append(got, e.seq)
+					}
+					if q.len() > 0 && q.top().when <= now {
+						t.Fatalf("round %d op %d: popDue left a due timer", round, op)
+					}
 				}
 				slices.SortFunc(ref, func(a, b timerEntry) int {
 					if a.less(&b) {
@@ -84,5 +93,54 @@ func TestTimerQueueDueFIFO(t *testing.T) {
 	}
 	if !slices.Equal(order, []int{0, 1, 2, 3, 4}) {
 		t.Fatalf("fired %v, want [0 1 2 3 4]", order)
+	}
+}
+
+// Popped FIFO entries are not cleared one by one, but none is left holding its
+// handle once the FIFO is empty, compacted or filtered.
+func TestTimerQueueFIFOReleasesPopped(t *testing.T) {
+	var q timerQueue
+	hs := make([]TimerHandle, 300)
+	held := func() int {
+		n := 0
+		for _, e := range q.due[:cap(q.due)] {
+			if e.t != nil {
+				n++
+			}
+		}
+		return n
+	}
+	for i := range 100 {
+		q.pushDue(timerEntry{when: 0, seq: uint64(i), t: &hs[i]})
+	}
+	for i := range 100 {
+		e, ok := q.popDue(0)
+		if !ok || e.seq != uint64(i) {
+			t.Fatalf("pop %d: %v %v", i, e.seq, ok)
+		}
+	}
+	if n := held(); n != 0 {
+		t.Fatalf("empty FIFO still holds %d handles", n)
+	}
+	// Compaction: 100 pushed, 70 popped, more pushed until the dead prefix is dropped.
+	for i := range 100 {
+		q.pushDue(timerEntry{when: 1, seq: uint64(100 + i), t: &hs[100+i]})
+	}
+	for range 70 {
+		q.popDue(1)
+	}
+	q.pushDue(timerEntry{when: 1, seq: 200, t: &hs[200]})
+	if q.dueHead != 0 {
+		t.Fatalf("dueHead %d after a push behind a long dead prefix, want 0 (compacted)", q.dueHead)
+	}
+	if n := held(); n != 31 {
+		t.Fatalf("FIFO holds %d handles, want the 31 live ones", n)
+	}
+	for range 10 {
+		q.popDue(1)
+	}
+	q.filter(func(e *timerEntry) bool { return e.seq%2 == 0 })
+	if n, live := held(), q.len(); n != live {
+		t.Fatalf("after filter the FIFO holds %d handles, %d live", n, live)
 	}
 }
