@@ -419,6 +419,7 @@ func (l *Loop) RunForever() error {
 		if !l.cfg.debug {
 			l.slowPost = true
 		}
+		l.releaseFired() // a stopped loop keeps no fired timer's callback alive
 		unregisterGoroutine(g)
 		l.owner.Store(0)
 		l.stopping.Store(false)

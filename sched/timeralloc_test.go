@@ -172,3 +172,26 @@ func TestTimerCancelRacesFiring(t *testing.T) {
 		t.Fatalf("after draining: %d timers queued, timersCancelled = %d; want 0, 0", l.timers.len(), l.timersCancelled)
 	}
 }
+
+// A timer that fires in the loop's last iteration (here, the one that stops it)
+// is released when RunForever returns, not only by a next iteration that a
+// stopped loop may never run.
+func TestTimerCallbackReleasedAtStop(t *testing.T) {
+	l := newLoop(t)
+	type big struct{ b [1 << 16]byte }
+	p := &big{}
+	wp := weak.Make(p)
+	h, err := l.CallLater(0, func() { p.b[0]++; l.Stop() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.RunForever(); err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.GC()
+	if wp.Value() != nil {
+		t.Error("the last iteration's fired callback is still reachable through its retained handle")
+	}
+	runtime.KeepAlive(h)
+}
