@@ -1,15 +1,64 @@
 package sched
 
-import "github.com/ringloop/ringloop/internal/ring"
+import (
+	"unsafe"
+
+	"github.com/ringloop/ringloop/internal/ring"
+)
 
 // The ready queue: what runs in the next iteration. Loop goroutine only (or the
 // owner before Run), no atomics: see internal/ring.
+//
+// An item is one word, the same word the default inbox's slots hold
+// (inbox_ptr.go), told apart by its low bit:
+//
+//	func() (the Post forms: zero alloc)         the func value's own word, a
+//	                                            pointer to its funcval: even
+//	*Handle (the cancellable forms)             the Handle's address + handleTag
+//	                                            (1): an interior pointer, which
+//	                                            keeps the Handle alive
+//
+// Invariants: w is never nil in a queued item (Post and the Handle forms refuse
+// a nil callback); a func word is never odd (TestFuncWordEven); a Handle is
+// pointer-aligned and larger than handleTag (the compile-time checks in
+// inbox_ptr.go), so h+handleTag stays inside it. One word per item means Post
+// stores one word, runBatch loads one word and tests one bit, and the default
+// inbox's drain copies its slots into ready unchanged.
 
-// item is one scheduled callback: a bare func (Post forms, zero alloc) or a
-// Handle (cancellable forms), never both.
+// item is one scheduled callback: a bare func or a tagged Handle, never both.
 type item struct {
-	fn func()
-	h  *Handle
+	w unsafe.Pointer
+}
+
+// fnItem is the item for a bare callback.
+func fnItem(fn func()) item { return item{w: *(*unsafe.Pointer)(unsafe.Pointer(&fn))} }
+
+// handleItem is the item for a Handle.
+func handleItem(h *Handle) item { return item{w: unsafe.Add(unsafe.Pointer(h), handleTag)} }
+
+// isHandle reports whether it is a Handle (tagged), not a bare func.
+func (it item) isHandle() bool { return uintptr(it.w)&handleTag != 0 }
+
+// handle returns the item's Handle; only when isHandle.
+func (it item) handle() *Handle { return (*Handle)(unsafe.Add(it.w, -handleTag)) }
+
+// fn returns the item's bare func; only when !isHandle.
+func (it item) fn() func() { return *(*func())(unsafe.Pointer(&it.w)) }
+
+// handleOrNil is the item's Handle, or nil for a bare func (exception reports).
+func (it item) handleOrNil() *Handle {
+	if it.isHandle() {
+		return it.handle()
+	}
+	return nil
+}
+
+// callback is the function the item runs: the bare func or the Handle's fn.
+func (it item) callback() func() {
+	if it.isHandle() {
+		return it.handle().fn
+	}
+	return it.fn()
 }
 
 // fifo is the ready queue: Loop.ready, and the destination of every inbox drain.
