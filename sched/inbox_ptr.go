@@ -3,12 +3,11 @@ package sched
 // The default inbox ("mpsc"): ringbuf.PtrMPSC of one word per item. A slot is
 // the item itself (8 bytes, nil = not yet published), so a cache line carries 8
 // items to the loop where the sequence-word MPSC ("mpsc-seq", inbox_mpsc.go)
-// carries 4 items behind their sequence words. Producers claim with one XADD
-// and publish with a plain MOV; the loop takes a batch with plain loads and
-// stores.
+// carries 2.67 items {fn, h} behind their sequence words. Producers claim with
+// one XADD and publish with a plain MOV; the loop takes a batch with plain loads
+// and stores.
 //
-// The word is the ready queue's item word (ready.go): a callback or a Handle,
-// told apart by its low bit:
+// The word is a callback or a Handle, told apart by its low bit:
 //
 //	func() (Post*)                the func value's own word: a pointer to its
 //	                              funcval, whose first field is a code address,
@@ -18,13 +17,14 @@ package sched
 //	                              garbage collector follows like any other
 //
 // so a Handle is its own inbox element and CallSoonThreadsafe allocates only the
-// Handle it returns, as with every other inbox. The loop's drain copies the words
-// into ready unchanged (no untagging: a slot word is an item), and runBatch
-// runs, cancels and reports them exactly as items from the other inboxes.
-// Invariants: a func value's word is never odd (TestFuncWordEven checks the
-// kinds Go makes: top-level funcs, closures, method values, generic instances,
-// reflect.MakeFunc); a Handle is pointer-aligned and larger than handleTag, so
-// h+handleTag stays inside it.
+// Handle it returns, as with every other inbox. The loop's drain turns each
+// word into a ready item (setWordItem: the default two-word item undoes the tag;
+// with the one-word item of ready_word.go the word is the item, copied
+// unchanged), and runBatch runs, cancels and reports them exactly as items from
+// the other inboxes. Invariants: a func value's word is never odd
+// (TestFuncWordEven checks the kinds Go makes: top-level funcs, closures, method
+// values, generic instances, reflect.MakeFunc); a Handle is pointer-aligned and
+// larger than handleTag, so h+handleTag stays inside it.
 //
 // Loop.submit calls this inbox directly, not through the inbox interface
 // (Loop.ptrIn): the default's push is one direct, inlinable call.
@@ -60,7 +60,7 @@ func newPtrInbox() (*ptrInbox, error) {
 // pushItem is P1 of the sleep protocol for this inbox: the XADD inside Push is
 // the full fence before the producer's Load(state) (wakeup.go).
 func (m *ptrInbox) pushItem(it item) {
-	m.q.Push(it.w)
+	m.q.Push(it.word())
 }
 
 // push never fails: the queue is unbounded.
@@ -69,7 +69,7 @@ func (m *ptrInbox) push(it item) bool { m.pushItem(it); return true }
 func (m *ptrInbox) pushWait(it item) { m.pushItem(it) }
 
 // drain moves items straight into ready's free slots, one contiguous run at a
-// time; a slot word is already an item.
+// time (setWordItem per word).
 func (m *ptrInbox) drain(dst *fifo, max int) int {
 	total := 0
 	for {
@@ -85,7 +85,7 @@ func (m *ptrInbox) drain(dst *fifo, max int) int {
 			if !ok {
 				break
 			}
-			space[n] = item{w: p}
+			setWordItem(&space[n], p)
 			n++
 		}
 		dst.Commit(n)

@@ -137,10 +137,10 @@ func TestPtrInboxTagRoundTrip(t *testing.T) {
 	for i, wh := range want {
 		it := dst.Pop()
 		if it.isHandle() != (wh != nil) || it.handleOrNil() != wh {
-			t.Errorf("item %d = %#x (Handle %p), want Handle %p", i, uintptr(it.w), it.handleOrNil(), wh)
+			t.Errorf("item %d: Handle %p, want Handle %p", i, it.handleOrNil(), wh)
 		}
 		if wh == nil {
-			got := it.fn()
+			got := it.bare()
 			if *(*uintptr)(unsafe.Pointer(&got)) != *(*uintptr)(unsafe.Pointer(&fn)) {
 				t.Errorf("item %d: a different func came back", i)
 			}

@@ -555,7 +555,7 @@ func (l *Loop) runBatch(n int) (left int) {
 			}
 			h.fn()
 		} else {
-			cur.fn()()
+			cur.bare()()
 		}
 	}
 	return 0
@@ -581,7 +581,7 @@ func (l *Loop) runBatchTimed(n int) (left int) {
 			}
 			fn = h.fn
 		} else {
-			fn = cur.fn()
+			fn = cur.bare()
 		}
 		start := time.Now()
 		fn()

@@ -1,3 +1,5 @@
+//go:build !ringloop_readyword
+
 package sched
 
 import (
@@ -9,56 +11,63 @@ import (
 // The ready queue: what runs in the next iteration. Loop goroutine only (or the
 // owner before Run), no atomics: see internal/ring.
 //
-// An item is one word, the same word the default inbox's slots hold
-// (inbox_ptr.go), told apart by its low bit:
-//
-//	func() (the Post forms: zero alloc)         the func value's own word, a
-//	                                            pointer to its funcval: even
-//	*Handle (the cancellable forms)             the Handle's address + handleTag
-//	                                            (1): an interior pointer, which
-//	                                            keeps the Handle alive
-//
-// Invariants: w is never nil in a queued item (Post and the Handle forms refuse
-// a nil callback); a func word is never odd (TestFuncWordEven); a Handle is
-// pointer-aligned and larger than handleTag (the compile-time checks in
-// inbox_ptr.go), so h+handleTag stays inside it. One word per item means Post
-// stores one word, runBatch loads one word and tests one bit, and the default
-// inbox's drain copies its slots into ready unchanged.
+// An item is two words, a bare func (the Post forms, zero alloc) or a Handle
+// (the cancellable forms), never both: exactly one of fn and h is non-nil in a
+// queued item. The build tag ringloop_readyword selects the one-word item of
+// ready_word.go instead (a func word or a tagged Handle address), with the
+// same methods; its measured trade-off is written there.
 
-// item is one scheduled callback: a bare func or a tagged Handle, never both.
+// item is one scheduled callback.
 type item struct {
-	w unsafe.Pointer
+	fn func()
+	h  *Handle
 }
 
 // fnItem is the item for a bare callback.
-func fnItem(fn func()) item { return item{w: *(*unsafe.Pointer)(unsafe.Pointer(&fn))} }
+func fnItem(fn func()) item { return item{fn: fn} }
 
 // handleItem is the item for a Handle.
-func handleItem(h *Handle) item { return item{w: unsafe.Add(unsafe.Pointer(h), handleTag)} }
+func handleItem(h *Handle) item { return item{h: h} }
 
-// isHandle reports whether it is a Handle (tagged), not a bare func.
-func (it item) isHandle() bool { return uintptr(it.w)&handleTag != 0 }
+// isHandle reports whether it is a Handle, not a bare func.
+func (it item) isHandle() bool { return it.h != nil }
 
 // handle returns the item's Handle; only when isHandle.
-func (it item) handle() *Handle { return (*Handle)(unsafe.Add(it.w, -handleTag)) }
+func (it item) handle() *Handle { return it.h }
 
-// fn returns the item's bare func; only when !isHandle.
-func (it item) fn() func() { return *(*func())(unsafe.Pointer(&it.w)) }
+// bare returns the item's bare func; only when !isHandle.
+func (it item) bare() func() { return it.fn }
 
 // handleOrNil is the item's Handle, or nil for a bare func (exception reports).
-func (it item) handleOrNil() *Handle {
-	if it.isHandle() {
-		return it.handle()
-	}
-	return nil
-}
+func (it item) handleOrNil() *Handle { return it.h }
 
 // callback is the function the item runs: the bare func or the Handle's fn.
 func (it item) callback() func() {
-	if it.isHandle() {
-		return it.handle().fn
+	if it.h != nil {
+		return it.h.fn
 	}
-	return it.fn()
+	return it.fn
+}
+
+// word is the default inbox's slot word for it (inbox_ptr.go): the func
+// value's word, or the Handle's address + handleTag. A pointer receiver, so the
+// caller's own copy is read in place.
+func (it *item) word() unsafe.Pointer {
+	w := *(*unsafe.Pointer)(unsafe.Pointer(&it.fn))
+	if it.h != nil {
+		w = unsafe.Add(unsafe.Pointer(it.h), handleTag)
+	}
+	return w
+}
+
+// setWordItem stores into *dst the item for a slot word of the default inbox,
+// undoing itemWord (one store per branch: no select of a whole item).
+func setWordItem(dst *item, p unsafe.Pointer) {
+	if uintptr(p)&handleTag != 0 {
+		*dst = item{h: (*Handle)(unsafe.Add(p, -handleTag))}
+	} else {
+		*dst = item{fn: *(*func())(unsafe.Pointer(&p))}
+	}
 }
 
 // fifo is the ready queue: Loop.ready, and the destination of every inbox drain.
