@@ -28,12 +28,13 @@ import (
 // stores one word, runBatch loads one word and tests one bit, and the default
 // inbox's drain copies its slots into ready unchanged.
 //
-// Measured against the two-word item (one sitting, 2 vCPUs): CallSoon about 2%
-// less CPU per callback; PostThreadsafe + drain + run on one goroutine about 6%
-// less; but CallSoonThreadsafe across goroutines 10-35% slower at 1-2
-// producers: the faster drain catches producers mid-line, so batches shrink
-// and the per-iteration costs (the inbox's empty check on the producers' tail
-// line) are paid more often. Hence not the default.
+// Measured against the two-word item (interleaved runs on 2 vCPUs): CallSoon
+// 0-2% less CPU per callback; PostThreadsafe + drain + run on one goroutine
+// about 6% less; but CallSoonThreadsafe across goroutines 10-35% slower at 1-2
+// producers (4-22% over all producer counts). The drains shrink (a quarter
+// fewer items per batch at 2 producers): the faster drain seems to catch
+// producers mid-line, so the per-iteration costs (the inbox's empty check on
+// the producers' tail line) are paid more often. Hence not the default.
 
 // item is one scheduled callback: a bare func or a tagged Handle, never both.
 type item struct {
