@@ -3,7 +3,8 @@ package sched
 // The sequence-word inbox ("mpsc-seq"): ringbuf.MPSC, the default until the
 // pointer-slot inbox (inbox_ptr.go) replaced it; kept as the measured loser. A
 // slot is a sequence word beside the item {fn, h}: 24 bytes, 2.67 items per cache
-// line to carry across cores, against 8 callbacks per line in "mpsc". Producers
+// line to carry across cores, against 8 callbacks per line in "mpsc" (16 bytes
+// and 4 per line with the one-word item of ready_word.go). Producers
 // claim a slot with one XADD and publish it with a release store (a plain MOV on
 // amd64); the loop drains a batch with plain loads. "mpsc-cas" is the same queue
 // claiming with a CAS loop, kept as the measured loser (docs/DESIGN.md: CAS degrades

@@ -7,7 +7,7 @@ package sched
 // one XADD and publish with a plain MOV; the loop takes a batch with plain loads
 // and stores.
 //
-// The word is either a callback or a Handle, told apart by its low bit:
+// The word is a callback or a Handle, told apart by its low bit:
 //
 //	func() (Post*)                the func value's own word: a pointer to its
 //	                              funcval, whose first field is a code address,
@@ -17,12 +17,14 @@ package sched
 //	                              garbage collector follows like any other
 //
 // so a Handle is its own inbox element and CallSoonThreadsafe allocates only the
-// Handle it returns, as with every other inbox. The loop's drain undoes the tag
-// and puts an ordinary item{h: h} into ready, which runBatch runs, cancels and
-// reports exactly as for the other inboxes. Invariants: a func value's word is
-// never odd (TestFuncWordEven checks the kinds Go makes: top-level funcs,
-// closures, method values, generic instances, reflect.MakeFunc); a Handle is
-// pointer-aligned and larger than handleTag, so h+handleTag stays inside it.
+// Handle it returns, as with every other inbox. The loop's drain turns each
+// word into a ready item (setWordItem: the default two-word item undoes the tag;
+// with the one-word item of ready_word.go the word is the item, copied
+// unchanged), and runBatch runs, cancels and reports them exactly as items from
+// the other inboxes. Invariants: a func value's word is never odd
+// (TestFuncWordEven checks the kinds Go makes: top-level funcs, closures, method
+// values, generic instances, reflect.MakeFunc); a Handle is pointer-aligned and
+// larger than handleTag, so h+handleTag stays inside it.
 //
 // Loop.submit calls this inbox directly, not through the inbox interface
 // (Loop.ptrIn): the default's push is one direct, inlinable call.
@@ -58,11 +60,7 @@ func newPtrInbox() (*ptrInbox, error) {
 // pushItem is P1 of the sleep protocol for this inbox: the XADD inside Push is
 // the full fence before the producer's Load(state) (wakeup.go).
 func (m *ptrInbox) pushItem(it item) {
-	w := *(*unsafe.Pointer)(unsafe.Pointer(&it.fn))
-	if it.h != nil {
-		w = unsafe.Add(unsafe.Pointer(it.h), handleTag)
-	}
-	m.q.Push(w)
+	m.q.Push(it.word())
 }
 
 // push never fails: the queue is unbounded.
@@ -71,7 +69,7 @@ func (m *ptrInbox) push(it item) bool { m.pushItem(it); return true }
 func (m *ptrInbox) pushWait(it item) { m.pushItem(it) }
 
 // drain moves items straight into ready's free slots, one contiguous run at a
-// time, undoing the Handle tag.
+// time (setWordItem per word).
 func (m *ptrInbox) drain(dst *fifo, max int) int {
 	total := 0
 	for {
@@ -87,11 +85,7 @@ func (m *ptrInbox) drain(dst *fifo, max int) int {
 			if !ok {
 				break
 			}
-			if uintptr(p)&handleTag != 0 {
-				space[n] = item{h: (*Handle)(unsafe.Add(p, -handleTag))}
-			} else {
-				space[n] = item{fn: *(*func())(unsafe.Pointer(&p))}
-			}
+			setWordItem(&space[n], p)
 			n++
 		}
 		dst.Commit(n)

@@ -124,23 +124,30 @@ func TestPtrInboxTagRoundTrip(t *testing.T) {
 	}
 	fn := func() {}
 	hs := []*Handle{{fn: fn}, {fn: fn}, {fn: fn}}
-	in.pushItem(item{h: hs[0]})
-	in.pushItem(item{fn: fn})
-	in.pushItem(item{h: hs[1]})
-	in.pushItem(item{h: hs[2]})
-	in.pushItem(item{fn: fn})
+	in.pushItem(handleItem(hs[0]))
+	in.pushItem(fnItem(fn))
+	in.pushItem(handleItem(hs[1]))
+	in.pushItem(handleItem(hs[2]))
+	in.pushItem(fnItem(fn))
 	var dst fifo
 	if got := in.drain(&dst, 0); got != 5 {
 		t.Fatalf("drained %d, want 5", got)
 	}
-	want := []item{{h: hs[0]}, {fn: fn}, {h: hs[1]}, {h: hs[2]}, {fn: fn}}
-	for i, w := range want {
+	want := []*Handle{hs[0], nil, hs[1], hs[2], nil} // nil: the bare fn
+	for i, wh := range want {
 		it := dst.Pop()
-		if it.h != w.h || (it.fn == nil) != (w.fn == nil) {
-			t.Errorf("item %d = %+v, want %+v", i, it, w)
+		if it.isHandle() != (wh != nil) || it.handleOrNil() != wh {
+			t.Errorf("item %d: Handle %p, want Handle %p", i, it.handleOrNil(), wh)
 		}
-		if it.fn != nil && *(*uintptr)(unsafe.Pointer(&it.fn)) != *(*uintptr)(unsafe.Pointer(&fn)) {
-			t.Errorf("item %d: a different func came back", i)
+		if wh == nil {
+			got := it.bare()
+			if *(*uintptr)(unsafe.Pointer(&got)) != *(*uintptr)(unsafe.Pointer(&fn)) {
+				t.Errorf("item %d: a different func came back", i)
+			}
+		}
+		cb := it.callback()
+		if *(*uintptr)(unsafe.Pointer(&cb)) != *(*uintptr)(unsafe.Pointer(&fn)) {
+			t.Errorf("item %d: callback is not the pushed func", i)
 		}
 	}
 	if !in.empty() {

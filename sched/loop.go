@@ -183,7 +183,7 @@ func (l *Loop) checkLoopGoroutine(method string) {
 func (l *Loop) Post(fn func()) error {
 	// Fast path: nil, slowPost (debug mode, or the loop not running) and a full
 	// ring go to postSlow.
-	if fn != nil && !l.slowPost && l.ready.TryPush(item{fn: fn}) {
+	if fn != nil && !l.slowPost && l.ready.TryPush(fnItem(fn)) {
 		return nil
 	}
 	return l.postSlow(fn)
@@ -202,7 +202,7 @@ func (l *Loop) postSlow(fn func()) error {
 	if !l.running.Load() { // pairs with the Stores in RunForever
 		l.drainBeforeRun()
 	}
-	l.ready.Push(item{fn: fn})
+	l.ready.Push(fnItem(fn))
 	return nil
 }
 
@@ -236,7 +236,7 @@ func (l *Loop) CallSoon(fn func()) (*Handle, error) {
 		l.drainBeforeRun()
 	}
 	h := &Handle{fn: fn, loop: l}
-	l.ready.Push(item{h: h})
+	l.ready.Push(handleItem(h))
 	return h, nil
 }
 
@@ -248,7 +248,7 @@ func (l *Loop) PostThreadsafe(fn func()) error {
 	if fn == nil {
 		nilCallback("PostThreadsafe")
 	}
-	return l.submit(item{fn: fn})
+	return l.submit(fnItem(fn))
 }
 
 // CallSoonThreadsafe is PostThreadsafe returning a Handle that can cancel fn.
@@ -257,7 +257,7 @@ func (l *Loop) CallSoonThreadsafe(fn func()) (*Handle, error) {
 		nilCallback("CallSoonThreadsafe")
 	}
 	h := &Handle{fn: fn, loop: l}
-	if err := l.submit(item{h: h}); err != nil {
+	if err := l.submit(handleItem(h)); err != nil {
 		return nil, err
 	}
 	return h, nil
@@ -477,7 +477,7 @@ func (l *Loop) runOnce() {
 			cancelled := t.counted || t.state.Load() == handleCancelled
 			l.dropTimer(t)
 			if !cancelled {
-				l.ready.Push(item{h: &t.Handle})
+				l.ready.Push(handleItem(&t.Handle))
 				l.timersFired = append(l.timersFired, t)
 			}
 		}
@@ -549,13 +549,14 @@ func (l *Loop) runBatch(n int) (left int) {
 	for n > 0 {
 		n--
 		cur = l.ready.PopKeep()
-		if h := cur.h; h != nil {
+		if cur.isHandle() {
+			h := cur.handle()
 			if !h.state.CompareAndSwap(handlePending, handleRan) { // pairs with the CAS in Handle.Cancel
 				continue
 			}
 			h.fn()
 		} else {
-			cur.fn()
+			cur.bare()()
 		}
 	}
 	return 0
@@ -573,12 +574,15 @@ func (l *Loop) runBatchTimed(n int) (left int) {
 	for n > 0 {
 		n--
 		cur = l.ready.Pop()
-		fn := cur.fn
-		if h := cur.h; h != nil {
+		var fn func()
+		if cur.isHandle() {
+			h := cur.handle()
 			if !h.state.CompareAndSwap(handlePending, handleRan) { // pairs with the CAS in Handle.Cancel
 				continue
 			}
 			fn = h.fn
+		} else {
+			fn = cur.bare()
 		}
 		start := time.Now()
 		fn()
@@ -586,7 +590,7 @@ func (l *Loop) runBatchTimed(n int) (left int) {
 			l.CallExceptionHandler(ExceptionContext{
 				Message:  "Executing callback took " + d.String(),
 				Err:      &SlowCallbackError{Took: d, Threshold: l.cfg.slowCallback},
-				Handle:   cur.h,
+				Handle:   cur.handleOrNil(),
 				Callback: fn,
 				Loop:     l,
 				Duration: d,
@@ -597,15 +601,12 @@ func (l *Loop) runBatchTimed(n int) (left int) {
 }
 
 func (l *Loop) reportPanic(r any, it item, stack []byte) {
-	fn := it.fn
-	if it.h != nil {
-		fn = it.h.fn
-	}
+	fn := it.callback()
 	l.CallExceptionHandler(ExceptionContext{
 		Message:  "Exception in callback",
 		Err:      &PanicError{Value: r, Stack: stack},
 		Stack:    stack,
-		Handle:   it.h,
+		Handle:   it.handleOrNil(),
 		Callback: fn,
 		Loop:     l,
 		Panic:    r,
