@@ -242,7 +242,14 @@ func benchThreadsafe(b *testing.B, producers int, opts ...sched.Option) {
 	l := newSchedBenchLoop(b, opts...)
 	defer l.Close()
 	loopDone := make(chan error, 1)
+	// Producers start once the loop runs: a bounded inbox ("xsync", "chan") that
+	// fills before then refuses with ErrInboxFull, since nobody drains it yet.
+	running := make(chan struct{})
+	if err := l.PostThreadsafe(func() { close(running) }); err != nil {
+		b.Fatal(err)
+	}
 	go func() { loopDone <- l.RunForever() }()
+	<-running
 	done := make([]schedCount, producers) // done[p]: producer p's callbacks run; written by the loop
 	fns := make([]func(), producers)
 	for p := range fns {
