@@ -61,7 +61,7 @@ func (it *item) word() unsafe.Pointer {
 }
 
 // setWordItem stores into *dst the item for a slot word of the default inbox,
-// undoing itemWord (one store per branch: no select of a whole item).
+// undoing word (one store per branch: no select of a whole item).
 func setWordItem(dst *item, p unsafe.Pointer) {
 	if uintptr(p)&handleTag != 0 {
 		*dst = item{h: (*Handle)(unsafe.Add(p, -handleTag))}

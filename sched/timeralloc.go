@@ -15,8 +15,8 @@ package sched
 // What a retained handle keeps alive: its whole slab, timerSlabSize handles of 48
 // bytes (3 KB), for as long as any one of them is reachable. The callbacks of the
 // other handles are not kept: the loop clears a handle's fn when its timer leaves
-// the queue cancelled (dropTimer, purgeTimers) and one iteration after it ran
-// (releaseFired). A handle inside a slab is an interior pointer, so
+// the queue cancelled (dropTimer, purgeTimers), and after it ran: at the start
+// of the next iteration, or when RunForever returns (releaseFired). A handle inside a slab is an interior pointer, so
 // runtime.SetFinalizer on a *TimerHandle panics (runtime.AddCleanup works).
 //
 // Invariants:
