@@ -200,7 +200,10 @@ func TestGather(t *testing.T) {
 func TestShield(t *testing.T) {
 	eachCoro(t, func(t *testing.T, coro string) {
 		l, _ := taskLoop(t)
-		inner := mustTask(t, l, coro, sleeper(2*time.Millisecond, 8))
+		// inner waits on gate, which the test completes only after the waiter was
+		// cancelled: no timing window, however slow the machine.
+		gate := CreateFuture[int](l)
+		inner := mustTask(t, l, coro, func(c *Coro) (int, error) { return Await(c, AwaitableOf[int](gate)) })
 		var got error
 		waiter := mustTask(t, l, coro, func(c *Coro) (int, error) {
 			v, err := Await(c, Shield[int](inner))
@@ -212,8 +215,11 @@ func TestShield(t *testing.T) {
 		if !errors.Is(got, future.ErrCancelled) || !waiter.Cancelled() {
 			t.Fatalf("waiter: %v", got)
 		}
-		if inner.Done() {
-			t.Fatal("inner finished too early for the test to mean anything")
+		if inner.Done() || inner.Cancelled() {
+			t.Fatal("cancelling the waiter reached the shielded inner task")
+		}
+		if err := gate.SetResult(8); err != nil {
+			t.Fatal(err)
 		}
 		runUntil(t, l, inner)
 		if v, err := inner.Result(); v != 8 || err != nil {
