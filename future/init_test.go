@@ -21,8 +21,12 @@ func TestInitInPlace(t *testing.T) {
 	}
 	got := 0
 	box.f.AddDoneCallback(func(f *Future[int]) { got, _ = f.Result() })
-	go func() { _ = box.f.SetResult(7) }() // off the loop: the dispatch thunk must point into box
+	set := make(chan struct{})
+	go func() { _ = box.f.SetResult(7); close(set) }() // off the loop: the dispatch thunk must point into box
 	<-box.f.DoneChan()
+	// DoneChan closes when the result is published, before SetResult posts the
+	// dispatch to the loop; the dispatch is queued once SetResult has returned.
+	<-set
 	l.RunUntilIdle()
 	if got != 7 {
 		t.Fatalf("callback saw %d, want 7", got)
