@@ -181,19 +181,11 @@ def targets_table(rounds):
 
 
 def read(files):
+    """Every benchmark's median over all its samples: {(name, unit): (median, samples)}."""
     samples = defaultdict(list)  # (name, unit) -> values
-    for fn in files:
-        with open(fn) as f:
-            for line in f:
-                m = LINE.match(line.strip())
-                if not m:
-                    continue
-                name, rest = m.group(1), m.group(3).split()
-                for i in range(0, len(rest) - 1, 2):
-                    try:
-                        samples[(name, rest[i + 1])].append(float(rest[i]))
-                    except ValueError:
-                        pass
+    for r in read_rounds(files):
+        for k, v in r.items():
+            samples[k].append(v)
     return {k: (statistics.median(v), len(v)) for k, v in samples.items()}
 
 
